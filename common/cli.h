@@ -1,0 +1,33 @@
+// Command-line parsing shared by ebb-lb and ebb-scaler (SPEC §1).
+#pragma once
+#include <string>
+#include <vector>
+
+namespace ebb {
+
+struct CliSpec {
+  const char* program;         // "ebb-lb"
+  const char* default_config;  // "/etc/ebb/lb.toml"
+  const char* summary;         // one line for --help
+  bool scaler = false;         // accepts --dry-run and --simulate TRACE.csv
+};
+
+struct CliOptions {
+  std::string config;
+  bool check = false;
+  bool version = false;
+  bool help = false;
+  bool dry_run = false;
+  std::string simulate;  // trace file for --simulate
+};
+
+struct CliParse {
+  CliOptions options;
+  std::string error;  // non-empty: print it with the usage line and exit 2
+};
+
+CliParse parse_cli(const CliSpec& spec, int argc, char** argv);
+std::string cli_help(const CliSpec& spec);
+std::string cli_version(const CliSpec& spec);
+
+}  // namespace ebb
