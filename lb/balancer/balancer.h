@@ -21,6 +21,11 @@ struct PickState {
   uint64_t generation = 0;               // snapshot generation the cursor belongs to
 };
 
+// A worker's initial state for one pool: the RNG seeded from `seed` (e.g. worker id mixed with a
+// per-process random value) and the cursor at a seed-dependent position, so workers do not all
+// start their round robin on the same backend.
+PickState make_pick_state(uint64_t seed);
+
 struct PickRequest {
   uint64_t key_hash = 0;   // hash balancer: hash of the request's hash_key value
   bool has_key = false;    // false: key missing → the hash balancer falls back to round robin

@@ -1,0 +1,29 @@
+#include "lb/balancer/eligible.h"
+
+#include "lb/balancer/slow_start.h"
+
+namespace ebb::lb::detail {
+
+Eligible collect_eligible(const config::Pool& pool, std::span<const Backend> backends,
+                          int64_t now_ms) {
+  Eligible out;
+  out.candidates.reserve(backends.size());
+  out.keep_alive.reserve(backends.size());
+  for (size_t i = 0; i < backends.size(); ++i) {
+    const Backend& b = backends[i];
+    if (b.state != BackendState::healthy || b.weight == 0) continue;
+    std::shared_ptr<BackendLive> live = b.live ? b.live : std::make_shared<BackendLive>();
+    Candidate c;
+    c.index = static_cast<uint32_t>(i);
+    c.weight = b.weight;
+    c.factor = slow_start_factor(pool, b, now_ms);
+    c.live = live.get();
+    c.address = b.address;
+    if (c.factor < 1.0) out.ramping = true;
+    out.keep_alive.push_back(std::move(live));
+    out.candidates.push_back(c);
+  }
+  return out;
+}
+
+}  // namespace ebb::lb::detail

@@ -1,0 +1,37 @@
+// The part of building a selector every algorithm shares: which backends may receive traffic
+// (healthy, weight > 0) and with what effective weight (configured weight × slow-start factor).
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "config/lb_config.h"
+#include "lb/backend.h"
+
+namespace ebb::lb::detail {
+
+struct Candidate {
+  uint32_t index = 0;        // into the snapshot's backend vector (what pick() returns)
+  uint32_t weight = 1;       // configured weight
+  double factor = 1.0;       // slow-start factor in (0, 1]
+  BackendLive* live = nullptr;  // never null: kept alive by Eligible::keep_alive
+  std::string_view address;  // identity; points into the Backend (valid during the build only)
+
+  double effective_weight() const { return static_cast<double>(weight) * factor; }
+};
+
+struct Eligible {
+  std::vector<Candidate> candidates;
+  // Owns the live counters the candidates point to, so a selector never dangles even if the
+  // snapshot that built it dropped a backend first. Backends without counters get private ones.
+  std::vector<std::shared_ptr<BackendLive>> keep_alive;
+  bool ramping = false;  // some candidate has factor < 1
+};
+
+// Thread: control. Collects the healthy backends with weight > 0, in snapshot order.
+Eligible collect_eligible(const config::Pool& pool, std::span<const Backend> backends,
+                          int64_t now_ms);
+
+}  // namespace ebb::lb::detail
