@@ -7,6 +7,7 @@
 
 #include "common/address.h"
 #include "common/duration.h"
+#include "config/cron.h"
 
 namespace ebb::config {
 
@@ -21,6 +22,7 @@ struct ScalerTarget {
 
 struct ScheduleEntry {
   std::string cron;  // 5 fields, UTC: minute hour day-of-month month day-of-week
+  CronSpec when;     // `cron` parsed (when.matches(tm) tells whether a minute starts a window)
   Duration duration = 1h;
   unsigned min = 0;
 };
