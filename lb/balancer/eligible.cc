@@ -1,5 +1,6 @@
 #include "lb/balancer/eligible.h"
 
+#include "lb/balancer/pick_util.h"
 #include "lb/balancer/slow_start.h"
 
 namespace ebb::lb::detail {
@@ -24,6 +25,17 @@ Eligible collect_eligible(const config::Pool& pool, std::span<const Backend> bac
     out.candidates.push_back(c);
   }
   return out;
+}
+
+size_t first_not_excluded(std::span<const Candidate> candidates, size_t start,
+                          std::span<const uint32_t> exclude) {
+  const size_t n = candidates.size();
+  for (size_t k = 0; k < n; ++k) {
+    size_t p = start + k;
+    if (p >= n) p -= n;
+    if (!is_excluded(exclude, candidates[p].index)) return candidates[p].index;
+  }
+  return kNoBackend;
 }
 
 }  // namespace ebb::lb::detail

@@ -34,4 +34,9 @@ struct Eligible {
 Eligible collect_eligible(const config::Pool& pool, std::span<const Backend> backends,
                           int64_t now_ms);
 
+// Thread: any worker. The retry fallback of every algorithm: the backend index of the first
+// candidate at or after position `start` (cyclic, start < size) not in `exclude`, else kNoBackend.
+size_t first_not_excluded(std::span<const Candidate> candidates, size_t start,
+                          std::span<const uint32_t> exclude);
+
 }  // namespace ebb::lb::detail

@@ -2,6 +2,10 @@
 
 #include <array>
 
+#include "lb/balancer/hash.h"
+#include "lb/balancer/least_conn.h"
+#include "lb/balancer/random.h"
+#include "lb/balancer/response_time.h"
 #include "lb/balancer/round_robin.h"
 #include "lb/balancer/weighted_round_robin.h"
 
@@ -21,6 +25,16 @@ const std::array kAlgorithms{
               [](const config::Pool&, detail::Eligible e) {
                 return make_weighted_round_robin(std::move(e));
               }},
+    Algorithm{config::Balance::least_conn, "least_conn",
+              [](const config::Pool&, detail::Eligible e) { return make_least_conn(std::move(e)); }},
+    Algorithm{config::Balance::hash, "hash",
+              [](const config::Pool&, detail::Eligible e) { return make_hash(std::move(e)); }},
+    Algorithm{config::Balance::response_time, "response_time",
+              [](const config::Pool&, detail::Eligible e) {
+                return make_response_time(std::move(e));
+              }},
+    Algorithm{config::Balance::random, "random",
+              [](const config::Pool&, detail::Eligible e) { return make_random(std::move(e)); }},
 };
 
 }  // namespace
@@ -44,7 +58,7 @@ std::unique_ptr<Selector> build_selector(const config::Pool& pool, std::span<con
   detail::Eligible eligible = detail::collect_eligible(pool, backends, now_ms);
   if (eligible.candidates.empty()) return std::make_unique<NoBackendSelector>();
   const Algorithm* algo = find_algorithm(pool.balance);
-  if (algo == nullptr) algo = &kAlgorithms[0];  // TODO(balancer): every algorithm registered
+  if (algo == nullptr) algo = &kAlgorithms[0];  // unreachable: every Balance value is registered
   return algo->make(pool, std::move(eligible));
 }
 

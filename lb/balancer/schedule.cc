@@ -74,17 +74,6 @@ void Schedule::build(std::span<const Candidate> candidates, std::span<const uint
   }
 }
 
-size_t first_not_excluded(std::span<const Candidate> candidates, size_t start,
-                          std::span<const uint32_t> exclude) {
-  const size_t n = candidates.size();
-  for (size_t k = 0; k < n; ++k) {
-    size_t p = start + k;
-    if (p >= n) p -= n;
-    if (!is_excluded(exclude, candidates[p].index)) return candidates[p].index;
-  }
-  return kNoBackend;
-}
-
 size_t Schedule::next(std::span<const Candidate> candidates, std::span<const uint32_t> exclude,
                       PickState& state) const {
   const size_t size = slots_.size();

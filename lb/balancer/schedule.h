@@ -42,8 +42,4 @@ class Schedule {
   std::vector<uint32_t> slots_;  // backend indices (into the snapshot's vector)
 };
 
-// Thread: any worker. First candidate at or after position `start` (cyclic) not in `exclude`.
-size_t first_not_excluded(std::span<const Candidate> candidates, size_t start,
-                          std::span<const uint32_t> exclude);
-
 }  // namespace ebb::lb::detail
