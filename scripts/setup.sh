@@ -5,7 +5,7 @@ set -euo pipefail
 packages=(
   cmake g++ make pkg-config
   libuv1-dev libssl-dev libtoml11-dev prometheus-cpp-dev nlohmann-json3-dev catch2 node-llhttp
-  python3 python3-pytest curl openssl
+  python3 python3-pytest curl openssl mandoc
 )
 [ "${EBB_SETUP_EXTRA:-}" ] && packages+=(${EBB_SETUP_EXTRA})
 missing=()
