@@ -1,0 +1,149 @@
+#include "lb/conn/backend_connector.h"
+
+#include <algorithm>
+#include <span>
+
+#include "lb/conn/upstream_pool.h"
+#include "lb/transport/raw_tcp.h"
+#include "lb/worker.h"
+
+namespace ebb::lb {
+
+BackendConnector::BackendConnector(Worker& worker, Owner& owner) : worker_(worker), owner_(owner) {
+  uv_timer_init(worker.loop(), timer_.get());
+  timer_.mark_initialized();
+  timer_->data = this;
+}
+
+BackendConnector::~BackendConnector() { cancel(); }
+
+void BackendConnector::cancel() {
+  if (pending_) {
+    pending_.reset();
+    if (pool_ && current_ != kNoBackend)
+      pool_->backends[current_].live->active.fetch_sub(1, std::memory_order_relaxed);
+  }
+  pool_ = nullptr;
+  current_ = kNoBackend;
+  prepicked_ = kNoBackend;
+  deferred_failure_ = false;
+  uv_timer_stop(timer_.get());
+}
+
+BackendConnector::Start BackendConnector::connect(const PoolSnapshot& pool, const PickRequest& req,
+                                                  bool allow_reuse) {
+  cancel();
+  pool_ = &pool;
+  req_ = req;
+  allow_reuse_ = allow_reuse;
+  tried_count_ = 0;
+  any_picked_ = false;
+  attempts_left_ = std::min<unsigned>(pool.settings.retries + 1, static_cast<unsigned>(std::size(tried_)));
+  started_ms_ = uv_now(worker_.loop());
+  if (allow_reuse_ && pool.selector) {
+    req_.exclude = {};
+    size_t idx = pool.selector->pick(req_, worker_.pick_state(pool.index));
+    if (idx == kNoBackend) {
+      pool_ = nullptr;
+      return Start::no_backend;
+    }
+    const Backend& b = pool.backends[idx];
+    if (TransportPtr t = worker_.upstreams().take(b.address)) {
+      b.live->active.fetch_add(1, std::memory_order_relaxed);
+      b.live->requests.fetch_add(1, std::memory_order_relaxed);
+      current_ = idx;
+      pending_ = std::move(t);
+      return Start::reused;
+    }
+    prepicked_ = idx;  // nothing idle: connect to this one (the pick already advanced the cursor)
+  }
+  if (attempt()) return Start::pending;
+  if (!any_picked_) {
+    pool_ = nullptr;
+    return Start::no_backend;
+  }
+  deliver_failure();  // deferred: the owner hears it from a later callback
+  return Start::pending;
+}
+
+TransportPtr BackendConnector::take_reused(size_t* backend_index) {
+  *backend_index = current_;
+  pool_ = nullptr;
+  current_ = kNoBackend;
+  return std::move(pending_);
+}
+
+bool BackendConnector::attempt() {
+  while (attempts_left_ > 0) {
+    size_t idx = prepicked_;
+    prepicked_ = kNoBackend;
+    if (idx == kNoBackend) {
+      req_.exclude = std::span<const uint32_t>(tried_, tried_count_);
+      idx = pool_->selector ? pool_->selector->pick(req_, worker_.pick_state(pool_->index)) : kNoBackend;
+    }
+    if (idx == kNoBackend) return false;
+    any_picked_ = true;
+    tried_[tried_count_++] = static_cast<uint32_t>(idx);
+    --attempts_left_;
+    const Backend& b = pool_->backends[idx];
+    b.live->active.fetch_add(1, std::memory_order_relaxed);
+    b.live->requests.fetch_add(1, std::memory_order_relaxed);
+    current_ = idx;
+    int err = 0;
+    pending_ = RawTcpTransport::connect(worker_.loop(), reinterpret_cast<const sockaddr*>(&b.sockaddr), this, &err);
+    if (pending_) {
+      uv_timer_start(timer_.get(), [](uv_timer_t* t) {
+        auto* self = static_cast<BackendConnector*>(t->data);
+        self->pending_.reset();
+        self->fail_attempt();
+      }, static_cast<uint64_t>(pool_->settings.connect_timeout.count()), 0);
+      return true;
+    }
+    b.live->active.fetch_sub(1, std::memory_order_relaxed);
+    b.live->consecutive_failures.fetch_add(1, std::memory_order_relaxed);
+    current_ = kNoBackend;
+  }
+  return false;
+}
+
+void BackendConnector::on_connect(Transport&, int status) {
+  uv_timer_stop(timer_.get());
+  if (status == 0) {
+    const Backend& b = pool_->backends[current_];
+    b.live->consecutive_failures.store(0, std::memory_order_relaxed);
+    size_t idx = current_;
+    TransportPtr t = std::move(pending_);
+    pool_ = nullptr;
+    current_ = kNoBackend;
+    t->set_handler(nullptr);
+    owner_.on_connected(idx, std::move(t), false);
+    return;
+  }
+  pending_.reset();
+  fail_attempt();
+}
+
+void BackendConnector::fail_attempt() {
+  if (pool_ == nullptr) return;
+  if (current_ != kNoBackend) {
+    const Backend& b = pool_->backends[current_];
+    b.live->active.fetch_sub(1, std::memory_order_relaxed);
+    b.live->consecutive_failures.fetch_add(1, std::memory_order_relaxed);
+    current_ = kNoBackend;
+  }
+  if (attempt()) return;
+  pool_ = nullptr;
+  owner_.on_connect_failed(!any_picked_);
+}
+
+void BackendConnector::deliver_failure() {
+  deferred_failure_ = true;
+  uv_timer_start(timer_.get(), [](uv_timer_t* t) {
+    auto* self = static_cast<BackendConnector*>(t->data);
+    self->deferred_failure_ = false;
+    self->pool_ = nullptr;
+    self->owner_.on_connect_failed(!self->any_picked_);
+  }, 0, 0);
+}
+
+}  // namespace ebb::lb

@@ -1,0 +1,67 @@
+// TCP mode (L4): one client connection tunnelled byte for byte to one backend chosen per
+// connection, with connect timeout + retries (BackendConnector), half-close and backpressure
+// (Pump), and the pool's idle_timeout.
+//
+// States: connecting → tunneling → closed. Thread: the owning worker.
+#pragma once
+#include <sys/socket.h>
+
+#include <memory>
+
+#include "common/uv.h"
+#include "lb/conn/backend_connector.h"
+#include "lb/conn/pump.h"
+#include "lb/conn/session.h"
+#include "lb/snapshot.h"
+#include "lb/transport/transport.h"
+
+namespace ebb::lb {
+
+class TcpSession final : public Session,
+                         public BackendConnector::Owner,
+                         public Pump::Owner,
+                         public TransportHandler {
+ public:
+  TcpSession(Worker& worker, std::shared_ptr<const Snapshot> snap, const ListenerSnapshot& listener,
+             TransportPtr client);
+  ~TcpSession() override;
+
+  void start() override;
+  void begin_shutdown() override {}  // a tunnel is in-flight work: it runs until the grace ends
+  void abort() override { close(); }
+
+  enum class State { connecting, tunneling, closed };
+  State state() const { return state_; }
+
+  // BackendConnector::Owner
+  void on_connected(size_t backend_index, TransportPtr t, bool reused) override;
+  void on_connect_failed(bool no_backend) override;
+  // Pump::Owner
+  void on_pump_done(bool error) override;
+  // TransportHandler for the client while connecting: only failures matter then.
+  void on_read(Transport&, const char*, size_t) override {}
+  void on_eof(Transport&) override { close(); }
+  void on_error(Transport&, int) override { close(); }
+  void on_write_progress(Transport&) override {}
+
+ private:
+  void close();
+  void on_idle_timer();
+
+  std::shared_ptr<const Snapshot> snap_;
+  const ListenerSnapshot& listener_;
+  const PoolSnapshot* pool_ = nullptr;
+  TransportPtr client_;
+  TransportPtr upstream_;
+  BackendConnector connector_;
+  Pump pump_;
+  UvHandle<uv_timer_t> idle_timer_;
+  State state_ = State::connecting;
+  size_t backend_ = kNoBackend;
+  sockaddr_storage peer_{};
+  int64_t start_wall_ms_ = 0;
+  uint64_t start_loop_ms_ = 0;
+  double connect_ms_ = -1;
+};
+
+}  // namespace ebb::lb

@@ -1,0 +1,56 @@
+// Per-worker pool of idle keep-alive upstream connections, keyed by backend address
+// (SPEC §4 "per-worker upstream connection reuse"). An idle connection that the backend closes
+// or writes to is dropped; one idle longer than its pool's idle_timeout is closed by a sweep.
+//
+// Thread: one pool per worker, used only on that worker's loop.
+#pragma once
+#include <uv.h>
+
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "common/uv.h"
+#include "lb/transport/transport.h"
+
+namespace ebb::lb {
+
+class UpstreamPool final : public TransportHandler {
+ public:
+  explicit UpstreamPool(uv_loop_t* loop);
+  ~UpstreamPool() override;
+
+  // An idle connection to `backend` (most recently used first), or null. The caller becomes the
+  // handler of the returned transport.
+  TransportPtr take(const std::string& backend);
+  // Parks a reusable connection (its response fully read, nothing pending). Closes it instead
+  // when the pool for this backend already holds `kMaxIdlePerBackend`.
+  void put(const std::string& backend, TransportPtr t, uint64_t idle_timeout_ms);
+  // Closes idle connections of backends not in `keep` (after a snapshot change).
+  void retain_only(const std::unordered_set<std::string>& keep);
+  void close_all();
+  size_t idle_count() const;
+
+  static constexpr size_t kMaxIdlePerBackend = 256;
+
+  void on_read(Transport& t, const char*, size_t) override { drop(t); }
+  void on_eof(Transport& t) override { drop(t); }
+  void on_error(Transport& t, int) override { drop(t); }
+  void on_write_progress(Transport&) override {}
+
+ private:
+  struct Idle {
+    TransportPtr transport;
+    uint64_t expires_ms;
+  };
+  void drop(Transport& t);
+  void sweep();
+
+  uv_loop_t* loop_;
+  UvHandle<uv_timer_t> sweep_timer_;
+  std::unordered_map<std::string, std::vector<Idle>> idle_;
+};
+
+}  // namespace ebb::lb

@@ -1,0 +1,57 @@
+// Immutable views of the configuration that workers proxy with (DESIGN "Threads and shared
+// state"). The control thread builds a new Snapshot on every change (reload, admin API, health)
+// and publishes it to every worker; a worker swaps its pointer, and each connection keeps the
+// snapshot it started with (shared_ptr) until it is done, so a reload never disturbs it.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config/lb_config.h"
+#include "lb/backend.h"
+#include "lb/balancer/balancer.h"
+#include "lb/http/router.h"
+
+namespace ebb::lb {
+
+inline constexpr size_t kNoPool = static_cast<size_t>(-1);
+
+struct PoolSnapshot {
+  config::Pool settings;          // backends field: as configured (membership is `backends` below)
+  size_t index = 0;               // position in Snapshot::pools (per-worker PickState index)
+  std::vector<Backend> backends;  // every member (any state); the selector only picks healthy ones
+  std::unique_ptr<Selector> selector;
+};
+
+struct ListenerSnapshot {
+  config::Listener settings;
+  std::string key;                   // identity of the listen socket: canonical listen address
+  size_t default_pool = kNoPool;     // index into Snapshot::pools
+  std::vector<size_t> route_pools;   // index per settings.routes entry
+  std::shared_ptr<const http::Router> router;  // host/path → route (HTTP listeners)
+};
+
+struct Snapshot {
+  uint64_t generation = 0;
+  config::Runtime runtime;
+  std::vector<PoolSnapshot> pools;
+  std::vector<ListenerSnapshot> listeners;
+
+  // Thread: any. Index of the pool named `name`, or kNoPool.
+  size_t pool_index(const std::string& name) const;
+  const ListenerSnapshot* find_listener(const std::string& key) const;
+};
+
+// Stable 64-bit FNV-1a hash of a backend identity (consistent hashing, sticky tokens).
+uint64_t identity_hash(const std::string& address);
+
+}  // namespace ebb::lb
+
+namespace ebb::lb {
+// 64-bit FNV-1a of raw bytes (hash keys: client IP, URI, header or cookie values).
+uint64_t hash_bytes(const void* data, size_t len);
+// Hash of the client IP in `addr` (the `source_ip` hash key).
+uint64_t hash_client_ip(const struct sockaddr_storage& addr);
+}  // namespace ebb::lb

@@ -1,0 +1,224 @@
+#include "lb/worker.h"
+
+#include <chrono>
+
+#include "common/log.h"
+#include "lb/conn/http_session.h"
+#include "lb/conn/session.h"
+#include "lb/conn/tcp_session.h"
+#include "lb/conn/upstream_pool.h"
+#include "lb/transport/raw_tcp.h"
+
+namespace ebb::lb {
+
+Worker::Worker(unsigned id, WorkerShared& shared) : id_(id), shared_(shared) {
+  uv_async_init(loop_.get(), async_.get(), [](uv_async_t* a) { static_cast<Worker*>(a->data)->drain_posts(); });
+  async_.mark_initialized();
+  async_->data = this;
+  uv_check_init(loop_.get(), check_.get());
+  check_.mark_initialized();
+  check_->data = this;
+  uv_check_start(check_.get(), [](uv_check_t* c) { static_cast<Worker*>(c->data)->reap(); });
+  uv_unref(check_.handle());
+  uv_timer_init(loop_.get(), grace_timer_.get());
+  grace_timer_.mark_initialized();
+  grace_timer_->data = this;
+  upstreams_ = std::make_unique<UpstreamPool>(loop_.get());
+}
+
+Worker::~Worker() {
+  if (thread_.joinable()) thread_.join();
+  // Normally empty: sessions finish or are aborted before the loop ends.
+  while (sessions_ != nullptr) {
+    Session* s = sessions_;
+    s->abort();
+    if (sessions_ == s) session_finished(s);  // a session that did not finish itself
+  }
+  reap();
+  listeners_.clear();
+  upstreams_.reset();
+}
+
+void Worker::start() {
+  thread_ = std::thread([this] { run(); });
+}
+
+void Worker::join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+void Worker::run() {
+  uv_run(loop_.get(), UV_RUN_DEFAULT);
+  reap();
+  if (shared_.on_worker_exit) shared_.on_worker_exit();
+}
+
+void Worker::post(std::function<void(Worker&)> task) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    posted_.push_back(std::move(task));
+  }
+  uv_async_send(async_.get());
+}
+
+void Worker::drain_posts() {
+  std::vector<std::function<void(Worker&)>> tasks;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    tasks.swap(posted_);
+  }
+  for (auto& t : tasks) t(*this);
+}
+
+int64_t Worker::wall_ms() const {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+PickState& Worker::pick_state(size_t pool_index) { return pick_states_[pool_index]; }
+
+void Worker::apply_snapshot(std::shared_ptr<const Snapshot> snap, ListenerFds new_fds) {
+  if (exiting_) return;  // fds close with new_fds
+  if (!snapshot_ || snapshot_->runtime.access_log != snap->runtime.access_log ||
+      snap->runtime.access_log != "off")
+    access_log_.configure(snap->runtime.access_log);  // reload reopens (log rotation)
+  snapshot_ = std::move(snap);
+
+  pick_states_.assign(snapshot_->pools.size(), PickState{});
+  for (size_t i = 0; i < pick_states_.size(); ++i) {
+    pick_states_[i].rng ^= (uint64_t{id_} + 1) * 0x2545F4914F6CDD1Dull + snapshot_->generation + i;
+    pick_states_[i].generation = snapshot_->generation;
+  }
+
+  // Listeners: drop the ones gone from the snapshot, repoint the rest, open the new ones.
+  for (size_t i = listeners_.size(); i-- > 0;) {
+    const ListenerSnapshot* ls = snapshot_->find_listener(listeners_[i]->key);
+    if (ls == nullptr) close_listener(i);
+    else listeners_[i]->config = ls;
+  }
+  if (!shutting_down_) {
+    for (auto& [key, fd] : new_fds) {
+      const ListenerSnapshot* ls = snapshot_->find_listener(key);
+      if (ls == nullptr) continue;
+      auto l = std::make_unique<WorkerListener>();
+      l->worker = this;
+      l->key = key;
+      l->config = ls;
+      uv_tcp_init(loop_.get(), l->tcp.get());
+      l->tcp.mark_initialized();
+      l->tcp->data = l.get();
+      int rc = uv_tcp_open(l->tcp.get(), fd.get());
+      if (rc == 0) {
+        fd.release();  // libuv owns it now
+        rc = uv_listen(l->tcp.stream(), 4096, [](uv_stream_t* s, int status) {
+          if (status < 0) return;
+          auto* wl = static_cast<WorkerListener*>(s->data);
+          wl->worker->on_connection(*wl);
+        });
+      }
+      if (rc != 0) {
+        log::error("worker " + std::to_string(id_) + ": cannot listen on " + key + ": " + uv_strerror(rc));
+        continue;
+      }
+      listeners_.push_back(std::move(l));
+    }
+  }
+
+  // Idle upstream connections only to backends that may still receive requests.
+  std::unordered_set<std::string> keep;
+  for (const auto& p : snapshot_->pools)
+    for (const auto& b : p.backends)
+      if (b.state == BackendState::healthy) keep.insert(b.address);
+  upstreams_->retain_only(keep);
+}
+
+void Worker::close_listener(size_t i) {
+  listeners_.erase(listeners_.begin() + static_cast<std::ptrdiff_t>(i));
+}
+
+void Worker::on_connection(WorkerListener& l) {
+  TransportPtr t = RawTcpTransport::accept(loop_.get(), l.tcp.stream());
+  if (!t || shutting_down_ || l.config == nullptr) return;
+  uint64_t open = shared_.connections.fetch_add(1, std::memory_order_relaxed);
+  if (open >= shared_.max_connections.load(std::memory_order_relaxed)) {
+    shared_.connections.fetch_sub(1, std::memory_order_relaxed);
+    counters_.connections_refused.fetch_add(1, std::memory_order_relaxed);
+    return;  // refused: the transport closes here
+  }
+  counters_.connections_total.fetch_add(1, std::memory_order_relaxed);
+  counters_.connections_active.fetch_add(1, std::memory_order_relaxed);
+  std::unique_ptr<Session> s;
+  if (l.config->settings.mode == config::ListenerMode::tcp)
+    s = std::make_unique<TcpSession>(*this, snapshot_, *l.config, std::move(t));
+  else
+    s = std::make_unique<HttpSession>(*this, snapshot_, *l.config, std::move(t));
+  Session* raw = s.release();
+  raw->next_ = sessions_;
+  if (sessions_) sessions_->prev_ = raw;
+  sessions_ = raw;
+  ++session_count_;
+  raw->start();
+}
+
+void Worker::connection_closed() {
+  shared_.connections.fetch_sub(1, std::memory_order_relaxed);
+  counters_.connections_active.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void Worker::session_finished(Session* s) {
+  if (s->prev_) s->prev_->next_ = s->next_;
+  else sessions_ = s->next_;
+  if (s->next_) s->next_->prev_ = s->prev_;
+  s->prev_ = s->next_ = nullptr;
+  --session_count_;
+  graveyard_.push_back(s);
+  uv_ref(check_.handle());  // make sure the check callback runs this iteration
+}
+
+void Worker::reap() {
+  while (!graveyard_.empty()) {
+    std::vector<Session*> dead;
+    dead.swap(graveyard_);
+    for (Session* s : dead) std::unique_ptr<Session> owned(s);
+  }
+  uv_unref(check_.handle());
+  access_log_.flush();
+  maybe_exit();
+}
+
+void Worker::begin_shutdown(uint64_t grace_ms) {
+  if (shutting_down_) return;
+  shutting_down_ = true;
+  while (!listeners_.empty()) close_listener(listeners_.size() - 1);
+  upstreams_->close_all();
+  uv_timer_start(grace_timer_.get(), [](uv_timer_t* t) {
+    auto* w = static_cast<Worker*>(t->data);
+    log::warn("worker " + std::to_string(w->id_) + ": shutdown grace over, closing " +
+              std::to_string(w->session_count_) + " connections");
+    while (w->sessions_ != nullptr) {
+      Session* s = w->sessions_;
+      s->abort();
+      if (w->sessions_ == s) w->session_finished(s);
+    }
+    w->reap();
+  }, grace_ms, 0);
+  // Sessions may finish (and unlink) while we walk: take the next pointer first.
+  for (Session* s = sessions_; s != nullptr;) {
+    Session* next = s->next_;
+    s->begin_shutdown();
+    s = next;
+  }
+  maybe_exit();
+}
+
+void Worker::maybe_exit() {
+  if (!shutting_down_ || exiting_ || session_count_ != 0 || !graveyard_.empty()) return;
+  exiting_ = true;
+  access_log_.flush();
+  upstreams_->close_all();
+  uv_timer_stop(grace_timer_.get());
+  uv_stop(loop_.get());
+}
+
+}  // namespace ebb::lb

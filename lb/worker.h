@@ -1,0 +1,125 @@
+// A worker thread: its own uv loop, its own SO_REUSEPORT socket per listener, and every
+// connection accepted there (DESIGN "Threads and shared state"). The control thread talks to it
+// only through post() (a mutex-protected queue + uv_async) carrying immutable Snapshots.
+#pragma once
+#include <uv.h>
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/uv.h"
+#include "lb/access_log.h"
+#include "lb/balancer/balancer.h"
+#include "lb/control_plane.h"
+#include "lb/snapshot.h"
+
+namespace ebb::lb {
+
+class Session;
+class UpstreamPool;
+class Worker;
+
+// Per-worker counters for metrics (issue 5 sums them over workers on scrape). Written only by
+// the owning worker (relaxed), read by anyone.
+struct WorkerCounters {
+  std::atomic<uint64_t> connections_total{0};
+  std::atomic<int64_t> connections_active{0};
+  std::atomic<uint64_t> requests_total{0};
+  std::atomic<uint64_t> bytes_in{0};   // from clients
+  std::atomic<uint64_t> bytes_out{0};  // to clients
+  std::atomic<uint64_t> connections_refused{0};  // over max_connections
+};
+
+// State shared by all workers of one process.
+struct WorkerShared {
+  std::atomic<uint64_t> connections{0};      // client connections open, all workers
+  std::atomic<uint64_t> max_connections{100000};
+  RequestObserver* observer = nullptr;       // metrics hook (set before workers start), may be null
+  std::function<void()> on_worker_exit;      // called on a worker thread when its loop has ended
+};
+
+// One listen socket of this worker.
+struct WorkerListener {
+  Worker* worker = nullptr;
+  std::string key;
+  const ListenerSnapshot* config = nullptr;  // in the worker's current snapshot
+  UvHandle<uv_tcp_t> tcp;
+};
+
+class Worker {
+ public:
+  Worker(unsigned id, WorkerShared& shared);
+  ~Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  // Thread: control. Starts the thread and its loop.
+  void start();
+  // Thread: control. Waits for the thread to end (after shutdown).
+  void join();
+
+  // Thread: any. Runs `task` on this worker's loop soon.
+  void post(std::function<void(Worker&)> task);
+
+  // --- everything below: worker thread only ---
+  // Installs a new snapshot, opens `new_fds`, closes listeners the snapshot no longer has.
+  void apply_snapshot(std::shared_ptr<const Snapshot> snap, ListenerFds new_fds);
+  // Graceful shutdown: stop accepting, let sessions finish, abort them after `grace_ms`.
+  void begin_shutdown(uint64_t grace_ms);
+
+  unsigned id() const { return id_; }
+  uv_loop_t* loop() const { return loop_.get(); }
+  const std::shared_ptr<const Snapshot>& snapshot() const { return snapshot_; }
+  PickState& pick_state(size_t pool_index);
+  UpstreamPool& upstreams() { return *upstreams_; }
+  AccessLog& access_log() { return access_log_; }
+  WorkerCounters& counters() { return counters_; }
+  WorkerShared& shared() { return shared_; }
+  bool shutting_down() const { return shutting_down_; }
+  // Wall-clock ms, cached per loop iteration (access log timestamps).
+  int64_t wall_ms() const;
+
+  // Session bookkeeping (Session::finish calls session_finished).
+  void session_finished(Session* s);
+  // A client connection closed (max_connections accounting).
+  void connection_closed();
+  size_t session_count() const { return session_count_; }
+
+ private:
+  void run();
+  void drain_posts();
+  void on_connection(WorkerListener& l);
+  void close_listener(size_t i);
+  void reap();
+  void maybe_exit();
+
+  unsigned id_;
+  WorkerShared& shared_;
+  UvLoop loop_;
+  std::thread thread_;
+  UvHandle<uv_async_t> async_;
+  UvHandle<uv_check_t> check_;
+  UvHandle<uv_timer_t> grace_timer_;
+  std::mutex mu_;
+  std::vector<std::function<void(Worker&)>> posted_;  // guarded by mu_
+
+  std::shared_ptr<const Snapshot> snapshot_;
+  std::vector<PickState> pick_states_;
+  std::vector<std::unique_ptr<WorkerListener>> listeners_;
+  std::unique_ptr<UpstreamPool> upstreams_;
+  AccessLog access_log_;
+  WorkerCounters counters_;
+  Session* sessions_ = nullptr;  // intrusive list head of live sessions
+  size_t session_count_ = 0;
+  std::vector<Session*> graveyard_;  // finished, deleted in the check callback
+  bool shutting_down_ = false;
+  bool exiting_ = false;
+};
+
+}  // namespace ebb::lb
