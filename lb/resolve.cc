@@ -15,7 +15,10 @@ Result<SockAddr> resolve_address(const HostPort& hp, bool passive) {
   hints.ai_flags = AI_NUMERICSERV | (passive ? AI_PASSIVE : 0);
   std::string port = std::to_string(hp.port);
   addrinfo* res = nullptr;
-  int rc = ::getaddrinfo(hp.host.c_str(), port.c_str(), &hints, &res);
+  // "*" / "" listen on every address (IPv4 wildcard first).
+  bool any = passive && (hp.host.empty() || hp.host == "*");
+  if (any) hints.ai_family = AF_INET;
+  int rc = ::getaddrinfo(any ? nullptr : hp.host.c_str(), port.c_str(), &hints, &res);
   if (rc != 0 || res == nullptr)
     return make_error("cannot resolve \"" + hp.host + "\": " + ::gai_strerror(rc));
   SockAddr out;
