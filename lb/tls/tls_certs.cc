@@ -44,7 +44,7 @@ class SecretBytes {
 // Reads a whole regular file. `what` is "certificate" or "key" for the message.
 Result<void> read_file(const std::string& path, const char* what, SecretBytes& out) {
   if (path.empty()) return make_error(std::string("no ") + what + " file given");
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) return make_error(std::string("cannot open ") + what + " file \"" + path + "\": " + std::strerror(errno));
   struct stat st {};
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
