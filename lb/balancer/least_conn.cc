@@ -15,28 +15,14 @@ class LeastConnSelector final : public Selector {
       entries_.push_back(Entry{&c.live->active, 1.0 / c.effective_weight(), c.index});
   }
 
-  // Scans every eligible backend once, starting at a random position: among equal scores the
-  // first one after the start wins, so ties (e.g. an idle pool) are spread uniformly.
   size_t pick(const PickRequest& req, PickState& state) const override {
     const size_t n = entries_.size();
-    const size_t start = detail::reduce(detail::next_random(state), n);
-    size_t best = kNoBackend;
-    double best_score = 0;
-    const Entry* e = entries_.data();
-    for (size_t k = 0; k < n; ++k) {
-      size_t p = start + k;
-      if (p >= n) p -= n;
-      int64_t active = e[p].active->load(std::memory_order_relaxed);
-      if (active < 0) active = 0;
-      // (active + 1) / weight, as HAProxy's leastconn: weights matter even on an idle pool.
-      const double score = static_cast<double>(active + 1) * e[p].inv_weight;
-      if ((best == kNoBackend || score < best_score) &&
-          (req.exclude.empty() || !detail::is_excluded(req.exclude, e[p].index))) {
-        best = e[p].index;
-        best_score = score;
-      }
+    if (n > kLeastConnExactMax) {
+      const size_t best = sampled(req, state);
+      if (best != kNoBackend) return best;
+      // Every sample was excluded (a retry): fall through to the exact scan.
     }
-    return best;
+    return scan(req, detail::reduce(detail::next_random(state), n));
   }
 
  private:
@@ -45,6 +31,52 @@ class LeastConnSelector final : public Selector {
     double inv_weight;
     uint32_t index;
   };
+
+  static double score(const Entry& e) {
+    int64_t active = e.active->load(std::memory_order_relaxed);
+    if (active < 0) active = 0;
+    return static_cast<double>(active + 1) * e.inv_weight;
+  }
+  static bool available(const PickRequest& req, uint32_t index) {
+    return req.exclude.empty() || !detail::is_excluded(req.exclude, index);
+  }
+
+  // Every entry once from `start`; among equal scores the first after the start wins.
+  size_t scan(const PickRequest& req, size_t start) const {
+    const size_t n = entries_.size();
+    size_t best = kNoBackend;
+    double best_score = 0;
+    for (size_t k = 0; k < n; ++k) {
+      size_t p = start + k;
+      if (p >= n) p -= n;
+      const Entry& e = entries_[p];
+      const double s = score(e);
+      if ((best == kNoBackend || s < best_score) && available(req, e.index)) {
+        best = e.index;
+        best_score = s;
+      }
+    }
+    return best;
+  }
+
+  size_t sampled(const PickRequest& req, PickState& state) const {
+    const uint64_t n = entries_.size();
+    size_t best = kNoBackend;
+    double best_score = 0;
+    for (size_t k = 0; k < kLeastConnSamples; k += 2) {
+      const uint64_t r = detail::next_random(state);
+      for (uint64_t half : {r >> 32, r & 0xffffffffu}) {
+        const Entry& e = entries_[(half * n) >> 32];
+        const double s = score(e);
+        if ((best == kNoBackend || s < best_score) && available(req, e.index)) {
+          best = e.index;
+          best_score = s;
+        }
+      }
+    }
+    return best;
+  }
+
   detail::Eligible eligible_;
   std::vector<Entry> entries_;
 };

@@ -94,3 +94,45 @@ TEST_CASE("least_conn: exclusions and health", "[least_conn]") {
   req.exclude = both;
   REQUIRE(sel->pick(req, st) == kNoBackend);
 }
+
+TEST_CASE("least_conn: a large pool samples, and still keeps the load level", "[least_conn]") {
+  // 200 backends, 2000 requests in flight; each pick replaces a random in-flight request.
+  const size_t n = 200;
+  auto backends = make_backends(n);
+  backends[7].state = BackendState::unhealthy;
+  auto sel = build_selector(make_pool(config::Balance::least_conn), backends, 0);
+  PickState st = make_pick_state(21);
+  std::mt19937 rng(5);
+  std::vector<size_t> inflight;
+  for (int i = 0; i < 30000; ++i) {
+    if (inflight.size() == 2000) {
+      const size_t victim = rng() % inflight.size();
+      backends[inflight[victim]].live->active.fetch_sub(1);
+      inflight[victim] = inflight.back();
+      inflight.pop_back();
+    }
+    const size_t b = sel->pick({}, st);
+    REQUIRE(b < n);
+    REQUIRE(b != 7);
+    backends[b].live->active.fetch_add(1);
+    inflight.push_back(b);
+  }
+  int64_t lo = INT64_MAX, hi = 0;
+  for (size_t i = 0; i < n; ++i) {
+    if (i == 7) continue;
+    lo = std::min(lo, backends[i].live->active.load());
+    hi = std::max(hi, backends[i].live->active.load());
+  }
+  INFO("active spread " << lo << ".." << hi);
+  // About 10 each; uniform random placement would range roughly 2..20.
+  REQUIRE(lo >= 6);
+  REQUIRE(hi <= 14);
+
+  // Retries: excluded backends are never chosen even when every sample hits them.
+  std::vector<uint32_t> tried;
+  for (uint32_t i = 0; i < n; ++i)
+    if (i != 150) tried.push_back(i);
+  PickRequest req;
+  req.exclude = tried;
+  REQUIRE(sel->pick(req, st) == 150);
+}
