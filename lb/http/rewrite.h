@@ -39,7 +39,8 @@ struct ForwardInfo {
 //    Trailer, Upgrade (kept when info.upgrade: then "Connection: upgrade" is added),
 //    Transfer-Encoding and Content-Length (re-added from the parsed framing),
 //    X-Forwarded-Proto and X-Forwarded-Port (replaced by ours, never trusted from the client).
-//  - X-Forwarded-For: the client's value(s) + ", " + client_ip (one header), or client_ip.
+//  - X-Forwarded-For: the client's non-empty value(s), joined with ", ", + ", " + client_ip
+//    (one header), or just client_ip.
 //  - X-Request-Id: kept if present, else a fresh random 32-hex-digit id is added.
 //  - Expect: 100-continue is forwarded as is.
 // No Connection header otherwise: HTTP/1.1 upstream connections default to keep-alive.
@@ -47,9 +48,11 @@ BodyFraming write_upstream_request_head(const RequestHead& head, const ForwardIn
                                         std::string& out);
 
 struct ResponseRewrite {
-  bool close = false;            // the proxy will close the client connection after this response
+  // The proxy will close the client connection after this response: set it when the request
+  // was not keep_alive, on shutdown, or for any reason of its own. (A HEAD request needs no
+  // flag: the ResponseParser was told via expect() and head.no_body is set.)
+  bool close = false;
   int client_version_minor = 1;  // 0: HTTP/1.0 client (no chunked, no 1xx)
-  bool client_head_request = false;  // the request was HEAD: keep framing headers, send no body
   std::string_view set_cookie;   // "" = none, else a full Set-Cookie value (sticky cookie)
 };
 
@@ -68,7 +71,10 @@ struct DownstreamHead {
 //  - Hop-by-hop headers removed as above (Upgrade kept and "Connection: upgrade" added for 101).
 //  - Framing: Content-Length kept; a chunked or close-delimited upstream body goes out chunked
 //    to HTTP/1.1 clients and close-delimited (no Content-Length, no Transfer-Encoding, then
-//    close) to HTTP/1.0 clients. No body for 1xx/204/304/HEAD (Content-Length still shown).
+//    close) to HTTP/1.0 clients. No body for 1xx/204/304/HEAD (their Content-Length, or
+//    "Transfer-Encoding: chunked" to 1.1 clients, is still shown: it describes the resource).
+//  - 1xx interim responses (not 101): only the status line and end-to-end headers; nothing
+//    written for HTTP/1.0 clients (written = false). No Set-Cookie on 1xx.
 //  - "Connection: close" when closing; "Connection: keep-alive" to HTTP/1.0 clients kept alive.
 //  - rw.set_cookie appended as a Set-Cookie header.
 DownstreamHead write_downstream_response_head(const ResponseHead& head, const ResponseRewrite& rw,
