@@ -4,6 +4,7 @@
 
 #include "common/cli.h"
 #include "config/load.h"
+#include "scaler/simulate.h"
 
 namespace {
 const ebb::CliSpec kSpec{"ebb-scaler", "/etc/ebb/scaler.toml",
@@ -32,6 +33,18 @@ int main(int argc, char** argv) {
   }
   if (cli.options.check) {
     std::puts("ok");
+    return 0;
+  }
+  if (!cli.options.simulate.empty()) {
+    auto trace = ebb::scaler::load_trace(cli.options.simulate);
+    if (!trace) {
+      std::fprintf(stderr, "ebb-scaler: %s\n", trace.error().c_str());
+      return 1;
+    }
+    const auto& cfg = loaded.config;
+    auto ours = ebb::scaler::simulate(cfg, *trace, ebb::scaler::SimPolicy::target_tracking);
+    auto base = ebb::scaler::simulate(cfg, *trace, ebb::scaler::SimPolicy::baseline);
+    std::fputs(ebb::scaler::format_scorecards(cfg, cli.options.simulate, ours, base).c_str(), stdout);
     return 0;
   }
   std::fprintf(stderr, "ebb-scaler: %s is valid, but the scaler daemon is not implemented yet\n",

@@ -50,7 +50,7 @@ TargetEval evaluate(const config::ScalerTarget& t, const std::vector<const Backe
     if (r.samples > 0) {
       const double q = t.metric == ScalerMetric::latency_p50_ms ? 0.5 : 0.95;
       if (auto v = histogram_quantile(q, merged)) r.value = *v * 1000.0;
-      else if (!merged.buckets.empty() && merged.buckets.back().count == 0) idle = true;
+      else if (merged.buckets.empty() ? merged.count == 0 : merged.buckets.back().count == 0) idle = true;
     }
   } else {
     double sum = 0;
