@@ -273,6 +273,44 @@ def test_bytes_respects_backpressure(backend):
     assert get(backend.port, "/")[0] == 200  # still serving
 
 
+@pytest.mark.parametrize("framing", ["length", "chunked", "close"])
+def test_body_framing_choices(backend, framing):
+    s = connect(backend.port)
+    s.sendall(f"GET /bytes?n=600000&framing={framing} HTTP/1.1\r\nHost: x\r\n\r\n"
+              f"GET /stream?chunks=3&interval_ms=0&size=7&framing={framing} HTTP/1.1\r\nHost: x\r\n\r\n"
+              .encode())
+    r = Reader(s)
+    _, status, h, body, chunks = r.response()
+    assert status == 200 and body == pattern(600000)
+    if framing == "length":
+        assert h["content-length"] == "600000"
+    elif framing == "chunked":
+        assert h["transfer-encoding"] == "chunked" and len(chunks) >= 3
+    else:
+        assert "content-length" not in h and "transfer-encoding" not in h and h["connection"] == "close"
+        s.close()
+        return  # the body ended with the connection: the pipelined request is never answered
+    _, status, h, body, chunks = r.response()
+    assert status == 200 and body == pattern(21)
+    s.close()
+    assert get(backend.port, "/bytes?framing=bogus")[0] == 400
+
+
+def test_idle_timeout_closes_idle_keep_alive_connections(procs):
+    port = ebbtest.free_port()
+    procs.start([ebbtest.binary("ebb-testbackend"), "--listen", f"127.0.0.1:{port}",
+                 "--idle-timeout", "200"], "idle")
+    ebbtest.wait_port(port)
+    s = connect(port)
+    s.sendall(b"GET /delay?ms=400 HTTP/1.1\r\nHost: x\r\n\r\n")
+    r = Reader(s)
+    assert r.response()[1] == 200  # a request in progress longer than the idle timeout is fine
+    t0 = time.monotonic()
+    assert r.f.read(1) == b""  # then, idle, the backend closes the connection (FIN)
+    assert time.monotonic() - t0 >= 0.15
+    s.close()
+
+
 # --- connection handling -------------------------------------------------------------------
 
 def test_keep_alive_and_pipelining(backend):

@@ -30,12 +30,14 @@ void Conn::accept_from(uv_stream_t* listener) {
   }
   uv_tcp_nodelay(&tcp_, 1);
   resume_reading();
+  if (!closing_) on_accepted();
 }
 
 void Conn::close() {
   if (closing_) return;
   closing_ = true;
   linger_timer_.reset();
+  on_closing();
   uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), [](uv_handle_t* h) {
     auto* self = static_cast<Conn*>(h->data);
     self->server_.release(self);  // frees self

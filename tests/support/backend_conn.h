@@ -57,6 +57,10 @@ class Conn {
   virtual void on_eof() = 0;
   // A write with `tag` completed successfully (never called once closing).
   virtual void on_write_done(int tag) { (void)tag; }
+  // The connection was accepted and reading started.
+  virtual void on_accepted() {}
+  // close() was called: stop timers so nothing fires for a connection that is going away.
+  virtual void on_closing() {}
 
   uv_loop_t* loop() const;
   Server& server_;

@@ -20,6 +20,7 @@ struct Options {
   bool verbose = false;    // log each request to stderr
   bool tcp_echo = false;   // raw TCP echo instead of HTTP
   bool start_unhealthy = false;
+  uint64_t idle_timeout_ms = 0;  // close keep-alive connections idle this long (0 = never)
 };
 
 class Server {

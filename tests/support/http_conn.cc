@@ -36,6 +36,8 @@ HttpConn::HttpConn(Server& server) : Conn(server) {
   parser_.data = this;
 }
 
+void HttpConn::on_accepted() { start_idle_timer(); }
+
 const llhttp_settings_t& HttpConn::settings() {
   static const llhttp_settings_t s = [] {
     llhttp_settings_t s;
@@ -115,6 +117,22 @@ int HttpConn::on_headers_complete() {
   return 0;
 }
 
+void HttpConn::on_closing() {
+  timer_.reset();
+  idle_timer_.reset();
+}
+
+void HttpConn::start_idle_timer() {
+  const uint64_t ms = server_.options().idle_timeout_ms;
+  if (ms == 0 || ending()) return;
+  if (!idle_timer_.initialized()) {
+    uv_timer_init(loop(), idle_timer_.get());
+    idle_timer_.mark_initialized();
+    idle_timer_->data = this;
+  }
+  uv_timer_start(idle_timer_.get(), [](uv_timer_t* t) { static_cast<HttpConn*>(t->data)->close_gracefully(); }, ms, 0);
+}
+
 void HttpConn::on_data(const char* data, size_t len) {
   in_.append(data, len);
   if (state_ == State::websocket)
@@ -163,6 +181,11 @@ void HttpConn::after_input_consumed() {
     close();  // nothing more will come; a partial request can never complete
     return;
   }
+  // Waiting for (the rest of) a request: the idle timer runs; while responding it does not.
+  if (state_ == State::reading)
+    start_idle_timer();
+  else if (idle_timer_.initialized())
+    uv_timer_stop(idle_timer_.get());
   // Bound what a pipelining client can make us buffer while a response is in progress.
   if (in_.size() - in_pos_ > kMaxBufferedInput)
     pause_reading();

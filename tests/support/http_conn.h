@@ -79,13 +79,20 @@ class HttpConn final : public Conn {
   void route_websocket();
   void respond(int status, std::string_view body, std::string_view content_type = "text/plain");
   void respond_error(int status, std::string_view body);  // and close
-  // The status line and headers; `length` empty = chunked (HTTP/1.1) or until close (HTTP/1.0).
-  std::string head(int status, std::string_view content_type, std::optional<uint64_t> length,
-                   std::string_view extra_headers = {});
+  // How a response body is delimited. chunked falls back to close for HTTP/1.0 clients.
+  enum class Framing { length, chunked, close };
+  // The status line and headers (sets chunked_ / close_after_ to match the framing).
+  std::string head(int status, std::string_view content_type, Framing framing, uint64_t length = 0);
+  // The ?framing= parameter: length | chunked | close, `fallback` when absent.
+  std::optional<Framing> framing_param(Framing fallback) const;
   void finish_response();
   void log_request(int status);
   void write_next_bytes_piece();
+  void start_idle_timer();
   void write_stream_chunk();
+
+  void on_accepted() override;
+  void on_closing() override;
 
   // websocket
   void ws_process();
@@ -100,7 +107,8 @@ class HttpConn final : public Conn {
   bool close_after_ = false;   // this response ends the connection
   bool chunked_ = false;       // the response body in flight is chunked
 
-  UvHandle<uv_timer_t> timer_;  // /delay and /stream
+  UvHandle<uv_timer_t> timer_;       // /delay and /stream
+  UvHandle<uv_timer_t> idle_timer_;  // --idle-timeout: closes a connection waiting for a request
   uint64_t remaining_ = 0;      // /bytes: bytes left; /stream: chunks left
   uint64_t stream_offset_ = 0;  // position in the body pattern
   uint64_t chunk_size_ = 0;

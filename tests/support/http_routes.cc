@@ -77,8 +77,7 @@ void HttpConn::dispatch() {
   route_default();
 }
 
-std::string HttpConn::head(int status, std::string_view content_type, std::optional<uint64_t> length,
-                           std::string_view extra_headers) {
+std::string HttpConn::head(int status, std::string_view content_type, Framing framing, uint64_t length) {
   status_ = status;
   log_request(status);
   std::string h;
@@ -96,27 +95,36 @@ std::string HttpConn::head(int status, std::string_view content_type, std::optio
     h += "\r\n";
   }
   chunked_ = false;
+  if (framing == Framing::chunked && req_.version != "HTTP/1.1") framing = Framing::close;
   if (bodiless(status)) {
     // no framing headers at all
-  } else if (length) {
-    h += "Content-Length: " + std::to_string(*length) + "\r\n";
-  } else if (req_.version == "HTTP/1.1") {
+  } else if (framing == Framing::length) {
+    h += "Content-Length: " + std::to_string(length) + "\r\n";
+  } else if (framing == Framing::chunked) {
     h += "Transfer-Encoding: chunked\r\n";
     chunked_ = true;
   } else {
-    close_after_ = true;  // HTTP/1.0 without a length: the body ends with the connection
+    close_after_ = true;  // the body ends with the connection
   }
   if (close_after_ || !req_.keep_alive)
     h += "Connection: close\r\n";
   else if (req_.version == "HTTP/1.0")
     h += "Connection: keep-alive\r\n";
-  h += extra_headers;
   h += "\r\n";
   return h;
 }
 
+std::optional<HttpConn::Framing> HttpConn::framing_param(Framing fallback) const {
+  const std::string* f = req_.parsed.param("framing");
+  if (!f) return fallback;
+  if (*f == "length") return Framing::length;
+  if (*f == "chunked") return Framing::chunked;
+  if (*f == "close") return Framing::close;
+  return std::nullopt;
+}
+
 void HttpConn::respond(int status, std::string_view body, std::string_view content_type) {
-  std::string out = head(status, content_type, body.size());
+  std::string out = head(status, content_type, Framing::length, body.size());
   if (req_.method != "HEAD" && !bodiless(status)) out += body;
   write_owned(std::move(out), kResponseEnd);
 }
@@ -180,9 +188,11 @@ void HttpConn::route_stream() {
   auto chunks = query_number(req_.parsed, "chunks", 5, 1'000'000);
   auto interval = query_number(req_.parsed, "interval_ms", 100, 60'000);
   auto size = query_number(req_.parsed, "size", 64, kPatternSpan);
-  if (!chunks || !interval || !size || *size == 0)
-    return respond(400, "expected chunks=0..1000000, interval_ms=0..60000, size=1..262144\n");
-  std::string out = head(200, "text/plain", std::nullopt);
+  auto framing = framing_param(Framing::chunked);
+  if (!chunks || !interval || !size || *size == 0 || !framing)
+    return respond(400, "expected chunks=0..1000000, interval_ms=0..60000, size=1..262144, "
+                        "framing=chunked|length|close\n");
+  std::string out = head(200, "text/plain", *framing, *chunks * *size);
   if (req_.method == "HEAD") return write_owned(std::move(out), kResponseEnd);
   remaining_ = *chunks;
   chunk_size_ = *size;
@@ -219,9 +229,15 @@ void HttpConn::write_stream_chunk() {
 
 void HttpConn::route_bytes() {
   auto n = query_number(req_.parsed, "n", 1024, uint64_t{1} << 40);
-  if (!n) return respond(400, "n must be a number from 0 to 1099511627776\n");
-  std::string out = head(200, "application/octet-stream", *n);
-  if (req_.method == "HEAD" || *n == 0) return write_owned(std::move(out), kResponseEnd);
+  auto framing = framing_param(Framing::length);
+  if (!n || !framing)
+    return respond(400, "expected n=0..1099511627776, framing=length|chunked|close\n");
+  std::string out = head(200, "application/octet-stream", *framing, *n);
+  if (req_.method == "HEAD") return write_owned(std::move(out), kResponseEnd);
+  if (*n == 0) {
+    if (chunked_) out += "0\r\n\r\n";
+    return write_owned(std::move(out), kResponseEnd);
+  }
   write_owned(std::move(out), kTagNone);
   remaining_ = *n;
   stream_offset_ = 0;
@@ -236,7 +252,15 @@ void HttpConn::write_next_bytes_piece() {
   const char* data = pattern_at(stream_offset_);
   stream_offset_ += piece;
   remaining_ -= piece;
-  write_static(data, piece, remaining_ == 0 ? kResponseEnd : kBytesPiece);
+  const int tag = remaining_ == 0 ? kResponseEnd : kBytesPiece;
+  if (!chunked_) return write_static(data, piece, tag);
+  char size_line[24];
+  std::snprintf(size_line, sizeof size_line, "%llx\r\n", static_cast<unsigned long long>(piece));
+  write_owned(size_line, kTagNone);
+  write_static(data, piece, kTagNone);
+  static constexpr std::string_view kEnd = "\r\n", kLastEnd = "\r\n0\r\n\r\n";
+  const std::string_view end = remaining_ == 0 ? kLastEnd : kEnd;
+  write_static(end.data(), end.size(), tag);
 }
 
 void HttpConn::route_cpu() {

@@ -10,10 +10,12 @@
 #include "common/log.h"
 #include "common/uv.h"
 #include "tests/support/backend_server.h"
+#include "tests/support/request_target.h"
 
 namespace {
 
-constexpr const char* kHelp = R"(usage: ebb-testbackend --listen HOST:PORT [--name NAME] [--tcp-echo] [--unhealthy] [--verbose]
+constexpr const char* kHelp = R"(usage: ebb-testbackend --listen HOST:PORT [--name NAME] [--tcp-echo] [--unhealthy]
+                       [--idle-timeout MS] [--verbose]
 
 An HTTP/1.1 test server (libuv + llhttp, one thread). Every HTTP response carries
 "X-Backend: NAME". Keep-alive (HTTP/1.1 default; HTTP/1.0 with "Connection: keep-alive"),
@@ -25,6 +27,8 @@ Options:
   --tcp-echo          raw TCP echo server instead of HTTP: echoes every byte; when the client
                       shuts down its write side, the echo is flushed and ours is shut down too
   --unhealthy         start with /healthz failing (as if /fail-health had been called once)
+  --idle-timeout MS   close a connection (FIN) after MS ms without a request in progress,
+                      like a server's keep-alive timeout (default 0: never)
   --verbose           log each request to stderr
   --help, --version
 
@@ -38,12 +42,16 @@ Routes (any method; unknown paths behave like /):
                         "version" ("HTTP/1.1"),"headers": [[name,value],...] (as received, in order),
                         "body" (only when the body is <= 65536 bytes),"body_sha256" (hex),
                         "body_length"}; the body is hashed as it arrives, never fully buffered
-  /stream?chunks=N&interval_ms=M&size=S
-                        chunked body (HTTP/1.0: until close) of N chunks of S bytes; the first
-                        is sent at once, each next one M ms after the previous write completed
-                        (defaults 5, 100, 64; N <= 1000000, M <= 60000, 1 <= S <= 262144)
-  /bytes?n=N            Content-Length N (default 1024, up to 2^40), written piecewise as the
-                        client reads (backpressure, constant memory)
+  /stream?chunks=N&interval_ms=M&size=S[&framing=F]
+                        N chunks of S bytes; the first is sent at once, each next one M ms after
+                        the previous write completed (defaults 5, 100, 64; N <= 1000000,
+                        M <= 60000, 1 <= S <= 262144); framing chunked by default
+  /bytes?n=N[&framing=F]
+                        a body of N bytes (default 1024, up to 2^40), written piecewise as the
+                        client reads (backpressure, constant memory); Content-Length by default
+                        framing=length|chunked|close: Content-Length, Transfer-Encoding: chunked
+                        (one chunk per write; HTTP/1.0 clients get close), or no length and the
+                        body ends when the connection closes
   /cpu?ms=N             burns N ms (<= 60000) of CPU on the loop thread, then "backend NAME\n"
   /ws                   WebSocket echo (RFC 6455) after an "Upgrade: websocket" handshake:
                         data frames echoed unmasked with the same opcode and FIN, ping -> pong,
@@ -91,6 +99,11 @@ int main(int argc, char** argv) {
       options.name = std::string(arg.substr(7));
     } else if (arg == "--tcp-echo") {
       options.tcp_echo = true;
+    } else if (arg == "--idle-timeout") {
+      std::string ms;
+      auto parsed = value(ms) ? ebb::testbackend::parse_decimal(ms, 86'400'000) : std::nullopt;
+      if (!parsed) return usage_error("--idle-timeout needs milliseconds (0..86400000)");
+      options.idle_timeout_ms = *parsed;
     } else if (arg == "--unhealthy") {
       options.start_unhealthy = true;
     } else if (arg == "--verbose" || arg == "-v") {

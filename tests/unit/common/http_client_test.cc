@@ -226,6 +226,22 @@ TEST_CASE("http client: chunked response bodies are decoded") {
   CHECK(out.result->value().body == pattern(500));
 }
 
+TEST_CASE("http client: bodies delimited by the connection close, and chunked ones") {
+  Backend backend;
+  ebb::UvLoop loop;
+  HttpClient client(loop.get());
+  auto out = run(loop.get(), client, get(backend.address(), "/bytes?n=300000&framing=close"));
+  REQUIRE(out.result->ok());
+  CHECK_FALSE(out.result->value().header("Content-Length"));
+  CHECK(out.result->value().body == pattern(300000));
+  CHECK(client.idle_connections() == 0);  // it ended with the connection
+
+  out = run(loop.get(), client, get(backend.address(), "/bytes?n=700000&framing=chunked"));
+  REQUIRE(out.result->ok());
+  CHECK(out.result->value().body == pattern(700000));
+  CHECK(client.idle_connections() == 1);
+}
+
 TEST_CASE("http client: a reset connection is an error") {
   Backend backend;
   ebb::UvLoop loop;
@@ -301,6 +317,25 @@ TEST_CASE("http client: a kept-alive connection the server dropped is retried on
   post.body = "x";
   auto failed = run(loop.get(), post_client, post);
   CHECK_FALSE(failed.result->ok());
+}
+
+TEST_CASE("http client: idle connections the server closes leave the pool") {
+  Backend backend({"--idle-timeout", "100"});
+  ebb::UvLoop loop;
+  HttpClient client(loop.get());
+  REQUIRE(run(loop.get(), client, get(backend.address(), "/")).result->ok());
+  REQUIRE(client.idle_connections() == 1);
+  // A repeating timer bounds each loop turn, the deadline bounds the wait.
+  ebb::UvHandle<uv_timer_t> tick;
+  uv_timer_init(loop.get(), tick.get());
+  tick.mark_initialized();
+  uv_timer_start(tick.get(), [](uv_timer_t*) {}, 10, 10);
+  const uint64_t deadline = uv_now(loop.get()) + 5000;
+  while (client.idle_connections() > 0 && uv_now(loop.get()) < deadline) uv_run(loop.get(), UV_RUN_ONCE);
+  CHECK(client.idle_connections() == 0);
+  tick.reset();
+  auto again = run(loop.get(), client, get(backend.address(), "/"));
+  REQUIRE(again.result->ok());
 }
 
 TEST_CASE("http client: HEAD responses have no body") {
