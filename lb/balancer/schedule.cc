@@ -45,13 +45,30 @@ std::vector<uint64_t> schedule_weights(std::span<const Candidate> candidates, bo
   return w;
 }
 
-void Schedule::build(std::span<const Candidate> candidates, std::span<const uint64_t> weights) {
-  slots_.clear();
+namespace {
+
+// nginx's smooth weighted round robin, run for one cycle: every step each backend earns its
+// weight, the richest is picked and pays W. Smoothest known interleaving (a,a,b,a,c,a,a for
+// 5,1,1) but O(W·n) to build.
+void build_smooth(std::span<const Candidate> candidates, std::span<const uint64_t> weights,
+                  uint64_t total, std::vector<uint32_t>& slots) {
   const size_t n = candidates.size();
-  uint64_t total = 0;
-  for (size_t i = 0; i < n; ++i) total += weights[i];
-  slots_.reserve(total);
-  // Earliest deadline first: candidate i's k-th slot is due at (2k+1)/(2·w_i) of the cycle.
+  std::vector<int64_t> current(n, 0);
+  for (uint64_t t = 0; t < total; ++t) {
+    size_t best = 0;
+    for (size_t i = 0; i < n; ++i) {
+      current[i] += static_cast<int64_t>(weights[i]);
+      if (current[i] > current[best]) best = i;
+    }
+    current[best] -= static_cast<int64_t>(total);
+    slots.push_back(candidates[best].index);
+  }
+}
+
+// Earliest deadline first: candidate i's k-th slot is due at (2k+1)/(2·w_i) of the cycle.
+// O(W log n); used where the smooth build would cost too much (many backends × long cycle).
+void build_deadline(std::span<const Candidate> candidates, std::span<const uint64_t> weights,
+                    uint64_t total, std::vector<uint32_t>& slots) {
   struct Next {
     uint64_t num;  // 2k+1
     uint64_t w;
@@ -63,15 +80,30 @@ void Schedule::build(std::span<const Candidate> candidates, std::span<const uint
     return l != r ? l > r : a.pos > b.pos;
   };
   std::priority_queue<Next, std::vector<Next>, decltype(later)> heap(later);
-  for (size_t i = 0; i < n; ++i)
+  for (size_t i = 0; i < candidates.size(); ++i)
     if (weights[i] > 0) heap.push(Next{1, weights[i], static_cast<uint32_t>(i)});
-  while (slots_.size() < total) {
+  while (slots.size() < total) {
     Next top = heap.top();
     heap.pop();
-    slots_.push_back(candidates[top.pos].index);
+    slots.push_back(candidates[top.pos].index);
     top.num += 2;
     if (top.num < 2 * top.w) heap.push(top);
   }
+}
+
+constexpr uint64_t kSmoothBuildBudget = 4'000'000;  // steps × backends: a few ms at most
+
+}  // namespace
+
+void Schedule::build(std::span<const Candidate> candidates, std::span<const uint64_t> weights) {
+  slots_.clear();
+  uint64_t total = 0;
+  for (uint64_t w : weights) total += w;
+  slots_.reserve(total);
+  if (total * candidates.size() <= kSmoothBuildBudget)
+    build_smooth(candidates, weights, total, slots_);
+  else
+    build_deadline(candidates, weights, total, slots_);
 }
 
 size_t Schedule::next(std::span<const Candidate> candidates, std::span<const uint32_t> exclude,
@@ -81,6 +113,11 @@ size_t Schedule::next(std::span<const Candidate> candidates, std::span<const uin
   uint64_t c = state.cursor;
   if (c >= size) c %= size;  // cursor from another snapshot: rare
   state.cursor = c + 1 == size ? 0 : c + 1;
+  // Each worker walks the cycle from its own offset (from its RNG state, which schedule picks
+  // never advance), so workers that all start at cursor 0 on a new snapshot do not all send
+  // their first requests to the same backend.
+  c += reduce(state.rng, size);
+  if (c >= size) c -= size;
   const uint32_t idx = slots_[c];
   if (exclude.empty() || !is_excluded(exclude, idx)) return idx;
   // Retry path: look a few slots ahead, then take anything not yet tried.

@@ -27,8 +27,21 @@ TEST_CASE("round_robin: workers keep separate cursors", "[rr]") {
   PickState a, b;
   auto sa = pick_n(*sel, 8, a);
   auto sb = pick_n(*sel, 8, b);
-  REQUIRE(sa == sb);  // same start, and one worker's picks do not move the other's cursor
+  REQUIRE(sa == sb);  // same state, and one worker's picks do not move the other's cursor
   REQUIRE(histogram(sa).size() == 4);
+}
+
+TEST_CASE("round_robin: workers with differently seeded states start on different backends",
+          "[rr]") {
+  auto backends = make_backends(8);
+  auto sel = build_selector(make_pool(config::Balance::round_robin), backends, 0);
+  std::map<size_t, int> first;
+  for (uint64_t w = 0; w < 16; ++w) {
+    PickState st;  // cursor 0, as a worker has right after a snapshot swap
+    st.rng ^= (w + 1) * 0x2545F4914F6CDD1Dull;
+    ++first[sel->pick({}, st)];
+  }
+  REQUIRE(first.size() >= 4);
 }
 
 TEST_CASE("round_robin: retries skip the backends already tried", "[rr]") {
