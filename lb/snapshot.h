@@ -44,14 +44,8 @@ struct Snapshot {
   const ListenerSnapshot* find_listener(const std::string& key) const;
 };
 
-// Stable 64-bit FNV-1a hash of a backend identity (consistent hashing, sticky tokens).
+// Stable hash of a backend identity (the same on every node and restart).
 uint64_t identity_hash(const std::string& address);
 
 }  // namespace ebb::lb
 
-namespace ebb::lb {
-// 64-bit FNV-1a of raw bytes (hash keys: client IP, URI, header or cookie values).
-uint64_t hash_bytes(const void* data, size_t len);
-// Hash of the client IP in `addr` (the `source_ip` hash key).
-uint64_t hash_client_ip(const struct sockaddr_storage& addr);
-}  // namespace ebb::lb

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <span>
 
+#include "lb/balancer/peak_ewma.h"
 #include "lb/conn/upstream_pool.h"
 #include "lb/transport/raw_tcp.h"
 #include "lb/worker.h"
@@ -129,6 +130,8 @@ void BackendConnector::fail_attempt() {
     const Backend& b = pool_->backends[current_];
     b.live->active.fetch_sub(1, std::memory_order_relaxed);
     b.live->consecutive_failures.fetch_add(1, std::memory_order_relaxed);
+    if (pool_->settings.balance == config::Balance::response_time)
+      record_failure(*b.live, static_cast<int64_t>(uv_hrtime()));
     current_ = kNoBackend;
   }
   if (attempt()) return;

@@ -1,5 +1,7 @@
 #include "lb/conn/http_session.h"
 
+#include "lb/balancer/hash_key.h"
+#include "lb/balancer/peak_ewma.h"
 #include "lb/conn/upstream_pool.h"
 #include "lb/http/canned.h"
 #include "lb/resolve.h"
@@ -72,12 +74,8 @@ void HttpSession::enter_reading_head() {
   client_->start_reading();
   if (parser_.in_head())
     arm_timer(TimerKind::header, static_cast<uint64_t>(listener_.settings.header_timeout.count()));
-  else {
-    uint64_t idle = 60000;
-    if (listener_.default_pool != kNoPool)
-      idle = static_cast<uint64_t>(snap_->pools[listener_.default_pool].settings.idle_timeout.count());
-    arm_timer(TimerKind::idle, idle);
-  }
+  else
+    arm_idle_timer();
 }
 
 void HttpSession::feed_client(const char* data, size_t len) {
@@ -144,6 +142,7 @@ void HttpSession::handle_head() {
     return;
   }
   pool_ = &snap_->pools[idx];
+  record_latency_ = pool_->settings.balance == config::Balance::response_time;
   upgrade_ = head.upgrade;
   if (!head.keep_alive) close_after_response_ = true;
   state_ = State::connecting;
@@ -158,27 +157,17 @@ void HttpSession::connect_upstream(bool allow_reuse) {
   PickRequest req;
   req.now_ms = static_cast<int64_t>(uv_now(worker_.loop()));
   const config::HashKey& key = pool_->settings.hash_key;
-  switch (key.kind) {
-    case config::HashKey::Kind::source_ip:
-      req.key_hash = hash_client_ip(peer_);
-      req.has_key = true;
-      break;
-    case config::HashKey::Kind::uri:
-      req.key_hash = hash_bytes(head.target.data(), head.target.size());
-      req.has_key = true;
-      break;
-    case config::HashKey::Kind::header:
-      if (const http::Header* h = head.find(key.name)) {
-        req.key_hash = hash_bytes(h->value.data(), h->value.size());
-        req.has_key = true;
-      }
-      break;
-    case config::HashKey::Kind::cookie:
-      if (auto c = http::find_cookie(head, key.name)) {
-        req.key_hash = hash_bytes(c->data(), c->size());
-        req.has_key = true;
-      }
-      break;
+  KeySource src;
+  src.client = reinterpret_cast<const sockaddr*>(&peer_);
+  src.uri = head.target;
+  if (key.kind == config::HashKey::Kind::header) {
+    if (const http::Header* h = head.find(key.name)) src.header = h->value;
+  } else if (key.kind == config::HashKey::Kind::cookie) {
+    if (const http::Header* h = head.find("cookie")) src.cookie_header = h->value;
+  }
+  if (auto h = request_key_hash(key, src)) {
+    req.key_hash = *h;
+    req.has_key = true;
   }
   switch (connector_.connect(*pool_, req, allow_reuse)) {
     case BackendConnector::Start::reused: {
@@ -207,6 +196,7 @@ void HttpSession::on_connected(size_t backend_index, TransportPtr t, bool reused
 
 void HttpSession::on_connect_failed(bool no_backend) { respond_error(no_backend ? 503 : 502); }
 
+
 // ---------------------------------------------------------------------------------------------
 // proxying
 
@@ -224,6 +214,9 @@ void HttpSession::start_exchange() {
   }
   up_out_.assign(up_head_);
   req_sent_ms_ = uv_now(worker_.loop());
+  last_activity_ms_ = req_sent_ms_;
+  if (record_latency_) req_sent_ns_ = uv_hrtime();
+  arm_idle_timer();  // request body upload; replaced by the response timer once the request is sent
   upstream_->start_reading();
   if (!req_done_) {
     // Body bytes that arrived with the head, or (for a body-less request) nothing: either way
@@ -314,10 +307,16 @@ bool HttpSession::on_response_head(http::ResponseHead& head) {
   rw.client_version_minor = req.version_minor;
   http::DownstreamHead dh = http::write_downstream_response_head(head, rw, down_out_);
   if (interim_) return false;
-  arm_timer(TimerKind::none, 0);
   resp_head_seen_ = true;
   status_ = head.status;
   upstream_ms_ = static_cast<double>(uv_now(worker_.loop()) - req_sent_ms_);
+  if (record_latency_ && backend_ != kNoBackend) {
+    uint64_t now_ns = uv_hrtime();
+    BackendLive& live = *pool_->backends[backend_].live;
+    if (head.status >= 500) record_failure(live, static_cast<int64_t>(now_ns));
+    else record_response(live, now_ns - req_sent_ns_, static_cast<int64_t>(now_ns));
+  }
+  arm_idle_timer();
   down_framing_ = dh.framing;
   if (dh.close) close_after_response_ = true;
   upstream_reusable_ = head.keep_alive && !head.until_close && !head.upgrade;
@@ -412,6 +411,7 @@ void HttpSession::enter_tunnel(std::string_view upstream_rest) {
   std::string client_rest;
   client_rest.swap(in_buf_);
   pump_.start(worker_.loop(), *client_, *upstream_, *this, Watermarks{}, client_rest, upstream_rest);
+  arm_idle_timer();
 }
 
 void HttpSession::on_pump_done(bool) { close(); }
@@ -420,6 +420,7 @@ void HttpSession::on_pump_done(bool) { close(); }
 // events
 
 void HttpSession::on_read(Transport& t, const char* data, size_t len) {
+  last_activity_ms_ = uv_now(worker_.loop());
   if (&t == client_.get()) {
     switch (state_) {
       case State::reading_head:
@@ -583,11 +584,32 @@ void HttpSession::arm_timer(TimerKind kind, uint64_t ms) {
   uv_timer_start(timer_.get(), [](uv_timer_t* t) { static_cast<HttpSession*>(t->data)->on_timer(); }, ms, 0);
 }
 
+uint64_t HttpSession::pool_idle_ms() const {
+  const PoolSnapshot* p = pool_;
+  if (p == nullptr && listener_.default_pool != kNoPool) p = &snap_->pools[listener_.default_pool];
+  return p ? static_cast<uint64_t>(p->settings.idle_timeout.count()) : 60000;
+}
+
+void HttpSession::arm_idle_timer() { arm_timer(TimerKind::idle, pool_idle_ms()); }
+
 void HttpSession::on_timer() {
   TimerKind kind = timer_kind_;
   timer_kind_ = TimerKind::none;
   switch (kind) {
     case TimerKind::idle:
+      if (state_ == State::proxying || state_ == State::tunnel) {
+        uint64_t idle = pool_idle_ms();
+        uint64_t last = state_ == State::tunnel ? pump_.last_activity_ms() : last_activity_ms_;
+        uint64_t now = uv_now(worker_.loop());
+        if (now - last < idle) {
+          arm_timer(TimerKind::idle, idle - (now - last));
+          return;
+        }
+        if (state_ == State::proxying && !resp_head_seen_ && req_done_) {
+          respond_error(504);
+          return;
+        }
+      }
       close();
       return;
     case TimerKind::header:
@@ -595,6 +617,8 @@ void HttpSession::on_timer() {
       else respond_error(408);
       return;
     case TimerKind::response:
+      if (record_latency_ && backend_ != kNoBackend)
+        record_failure(*pool_->backends[backend_].live, static_cast<int64_t>(uv_hrtime()));
       if (!resp_head_seen_) respond_error(504);
       else close();
       return;

@@ -94,6 +94,8 @@ class HttpSession final : public Session,
   void log_request();
 
   void arm_timer(TimerKind kind, uint64_t ms);
+  void arm_idle_timer();
+  uint64_t pool_idle_ms() const;
   void on_timer();
 
   std::shared_ptr<const Snapshot> snap_;
@@ -143,6 +145,9 @@ class HttpSession final : public Session,
   int64_t req_start_wall_ms_ = 0;
   uint64_t req_start_ms_ = 0;
   uint64_t req_sent_ms_ = 0;
+  uint64_t req_sent_ns_ = 0;       // hrtime, only for response_time pools (peak-EWMA samples)
+  uint64_t last_activity_ms_ = 0;  // loop time of the last byte either way (idle timeout)
+  bool record_latency_ = false;
   double upstream_ms_ = -1;
   std::string_view upstream_rest_;  // bytes after a 101 head in the current upstream read
 };

@@ -1,5 +1,6 @@
 #include "lb/conn/tcp_session.h"
 
+#include "lb/balancer/hash_key.h"
 #include "lb/resolve.h"
 #include "lb/worker.h"
 
@@ -27,8 +28,10 @@ void TcpSession::start() {
   }
   pool_ = &snap_->pools[listener_.default_pool];
   PickRequest req;
-  req.key_hash = hash_client_ip(peer_);
-  req.has_key = true;
+  if (auto h = hash_source_ip(reinterpret_cast<const sockaddr*>(&peer_))) {  // L4: source_ip only
+    req.key_hash = *h;
+    req.has_key = true;
+  }
   req.now_ms = static_cast<int64_t>(start_loop_ms_);
   if (connector_.connect(*pool_, req, false) == BackendConnector::Start::no_backend) close();  // SPEC §3
 }
