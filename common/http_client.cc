@@ -102,6 +102,7 @@ struct HttpClient::Resolve {
 
 struct HttpClient::Exchange {
   HttpClient* client = nullptr;
+  RequestId id = 0;
   HttpRequest req;
   HttpCallback cb;
   std::string key;   // host:port
@@ -205,15 +206,17 @@ size_t HttpClient::idle_connections() const {
   return n;
 }
 
-void HttpClient::request(HttpRequest req, HttpCallback cb) {
+HttpClient::RequestId HttpClient::request(HttpRequest req, HttpCallback cb) {
   auto owned = std::make_unique<Exchange>();
   Exchange* ex = owned.get();
   ex->client = this;
+  ex->id = next_id_++;
+  const RequestId id = ex->id;
   ex->key = req.target.str();
   ex->what = req.method + " " + ex->key + req.path;
   ex->req = std::move(req);
   ex->cb = std::move(cb);
-  exchanges_.emplace(ex, std::move(owned));
+  exchanges_.emplace(id, std::move(owned));
 
   const HttpRequest& r = ex->req;
   std::string invalid;
@@ -225,7 +228,10 @@ void HttpClient::request(HttpRequest req, HttpCallback cb) {
     invalid = "invalid target address";
   for (const auto& [k, v] : r.headers)
     if (invalid.empty() && (!is_token(k) || !is_clean(v, true))) invalid = "invalid header \"" + k + "\"";
-  if (!invalid.empty()) return fail_later(ex, invalid);
+  if (!invalid.empty()) {
+    fail_later(ex, invalid);
+    return id;
+  }
 
   ex->start_timer(ex->total_timer, static_cast<uint64_t>(std::max<int64_t>(0, r.timeout.count())),
                   [](uv_timer_t* t) {
@@ -233,6 +239,20 @@ void HttpClient::request(HttpRequest req, HttpCallback cb) {
                     e->client->fail(e, "timed out after " + ms_text(e->req.timeout));
                   });
   start(ex, /*allow_idle=*/true);
+  return id;
+}
+
+bool HttpClient::cancel(RequestId id) {
+  auto it = exchanges_.find(id);
+  if (it == exchanges_.end()) return false;
+  std::unique_ptr<Exchange> owned = std::move(it->second);
+  exchanges_.erase(it);
+  if (Connection* c = owned->conn) {
+    c->exchange = nullptr;
+    owned->conn = nullptr;
+    close_connection(c);
+  }
+  return true;  // `owned` goes: timers close, a pending resolve is detached
 }
 
 void HttpClient::start(Exchange* ex, bool allow_idle) {
@@ -268,6 +288,7 @@ void HttpClient::start(Exchange* ex, bool allow_idle) {
         Exchange* e = r->owner;
         if (e) e->resolve = nullptr;
         if (e && status == 0 && ai) {
+          e->addresses.clear();
           for (const addrinfo* a = ai; a; a = a->ai_next) {
             if (a->ai_addrlen > sizeof(sockaddr_storage)) continue;
             sockaddr_storage ss{};
@@ -332,7 +353,13 @@ void HttpClient::connect(Exchange* ex, const sockaddr* addr) {
         });
     self->send(e);
   });
-  if (rc != 0) return fail_later(ex, std::string("connect: ") + uv_strerror(rc));
+  if (rc != 0) {
+    c->exchange = nullptr;
+    ex->conn = nullptr;
+    close_connection(c);
+    if (ex->next_address < ex->addresses.size()) return connect_next(ex);  // e.g. no IPv6 here
+    return fail_later(ex, std::string("connect: ") + uv_strerror(rc));
+  }
   ex->start_timer(ex->connect_timer, static_cast<uint64_t>(std::max<int64_t>(0, ex->req.connect_timeout.count())),
                   [](uv_timer_t* t) {
                     auto* e = static_cast<Exchange*>(t->data);
@@ -451,7 +478,7 @@ void HttpClient::fail_later(Exchange* ex, std::string message) {
 }
 
 void HttpClient::finish(Exchange* ex, Result<HttpResponse> result) {
-  auto it = exchanges_.find(ex);
+  auto it = exchanges_.find(ex->id);
   if (it == exchanges_.end()) return;  // already finished: never call back twice
   std::unique_ptr<Exchange> owned = std::move(it->second);
   exchanges_.erase(it);

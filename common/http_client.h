@@ -15,6 +15,7 @@
 #include <uv.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -77,8 +78,16 @@ class HttpClient {
   HttpClient(const HttpClient&) = delete;
   HttpClient& operator=(const HttpClient&) = delete;
 
+  // Identifies a request in flight, for cancel(). Never 0.
+  using RequestId = uint64_t;
+
   // Starts a request; `cb` gets the response or an error (see the contract above).
-  void request(HttpRequest req, HttpCallback cb);
+  RequestId request(HttpRequest req, HttpCallback cb);
+
+  // Abandons a request in flight: its callback will not be called and its connection is
+  // closed. Returns false when it already completed (or the id is unknown). Safe to call from
+  // any callback of this client.
+  bool cancel(RequestId id);
 
   size_t in_flight() const { return exchanges_.size(); }
   size_t idle_connections() const;
@@ -109,7 +118,8 @@ class HttpClient {
   static constexpr size_t kReadBufferSize = 64 * 1024;
   uv_loop_t* loop_;
   Options options_;
-  std::unordered_map<Exchange*, std::unique_ptr<Exchange>> exchanges_;
+  std::unordered_map<RequestId, std::unique_ptr<Exchange>> exchanges_;
+  RequestId next_id_ = 1;
   std::unordered_map<Connection*, std::unique_ptr<Connection>> connections_;
   std::unordered_map<std::string, std::vector<Connection*>> idle_;  // host:port → idle, oldest first
   std::unique_ptr<char[]> read_buffer_;  // shared: libuv fills it for one read callback at a time

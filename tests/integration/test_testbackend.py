@@ -404,6 +404,29 @@ def test_abrupt_clients_do_not_hurt(backend):
     assert backend.alive()
 
 
+def test_garbage_and_many_connections_never_crash(backend):
+    import random
+    rng = random.Random(1234)  # deterministic
+    seeds = [b"GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+             b"POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+             b"GET /ws HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+             b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n\x81\xff"]
+    socks = []
+    for i in range(150):
+        data = bytearray(rng.choice(seeds))
+        for _ in range(rng.randint(0, 8)):  # mutate a few bytes
+            data[rng.randrange(len(data))] = rng.randrange(256)
+        if i % 3 == 0:
+            data += bytes(rng.randrange(256) for _ in range(rng.randint(0, 200)))
+        s = connect(backend.port)
+        s.sendall(bytes(data))
+        socks.append(s)
+    for s in socks:
+        s.close()
+    assert get(backend.port, "/")[0] == 200
+    assert backend.alive()
+
+
 # --- WebSocket -----------------------------------------------------------------------------
 
 def ws_frame(opcode, payload, fin=True, mask=b"\x01\x02\x03\x04"):

@@ -434,6 +434,35 @@ TEST_CASE("http client: destroying the client abandons requests without calling 
   CHECK(called);
 }
 
+TEST_CASE("http client: cancel abandons a request without calling back") {
+  Backend backend;
+  ebb::UvLoop loop;
+  HttpClient client(loop.get());
+  int calls = 0;
+  auto slow = client.request(get(backend.address(), "/delay?ms=5000"), [&](Result<HttpResponse>) { ++calls; });
+  auto resolving = client.request(get(HostPort{"localhost", backend.port()}, "/"), [&](Result<HttpResponse>) { ++calls; });
+  auto invalid = client.request(get(backend.address(), "bad path"), [&](Result<HttpResponse>) { ++calls; });
+  CHECK(slow != resolving);
+  CHECK(client.cancel(invalid));  // before its deferred error is delivered
+  uv_run(loop.get(), UV_RUN_NOWAIT);
+  CHECK(client.cancel(slow));
+  CHECK(client.cancel(resolving));
+  CHECK_FALSE(client.cancel(slow));
+  CHECK(client.in_flight() == 0);
+  drain(loop.get());
+  CHECK(calls == 0);
+  // The client keeps working, and a completed request can no longer be cancelled.
+  HttpClient::RequestId done_id = 0;
+  Outcome out;
+  done_id = client.request(get(backend.address(), "/"), [&](Result<HttpResponse> r) {
+    ++out.calls;
+    out.result.emplace(std::move(r));
+  });
+  for (int i = 0; i < 1'000'000 && !out.result; ++i) uv_run(loop.get(), UV_RUN_ONCE);
+  REQUIRE(out.result->ok());
+  CHECK_FALSE(client.cancel(done_id));
+}
+
 TEST_CASE("parse_http_url") {
   auto u = ebb::parse_http_url("http://127.0.0.1:9901");
   REQUIRE(u.ok());
