@@ -68,37 +68,51 @@ bool list_contains(std::string_view list, std::string_view name) {
   return false;
 }
 
-// The Connection headers of a message; normally zero or one, so a small inline array.
+// The header names listed in a message's Connection headers, except "close", "keep-alive"
+// and "upgrade" (which name nothing we would keep: Keep-Alive and Upgrade are handled by
+// name), so the common "Connection: keep-alive" costs nothing per header.
 class ConnectionTokens {
  public:
-  explicit ConnectionTokens(const HeaderList& headers) : headers_(headers) {
+  explicit ConnectionTokens(const HeaderList& headers) {
     for (const Header& h : headers.items) {
       if (h.name.size() != 10 || !iequals(h.name, "connection")) continue;
-      if (n_ == kMax) {
-        overflow_ = true;
-        break;
+      std::string_view list = h.value;
+      while (!list.empty()) {
+        size_t comma = list.find(',');
+        std::string_view tok = list.substr(0, comma);
+        list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
+        while (!tok.empty() && ows(tok.front())) tok.remove_prefix(1);
+        while (!tok.empty() && ows(tok.back())) tok.remove_suffix(1);
+        if (tok.empty() || iequals(tok, "close") || iequals(tok, "keep-alive") ||
+            iequals(tok, "upgrade"))
+          continue;
+        if (n_ == kMax) {
+          overflow_ = true;  // absurd header: fall back to scanning the raw values
+          break;
+        }
+        tokens_[n_++] = tok;
       }
-      values_[n_++] = h.value;
     }
+    if (overflow_) headers_ = &headers;
   }
   // True if some Connection header names `name`.
   bool names(std::string_view name) const {
     if (overflow_) {
-      for (const Header& h : headers_.items)
+      for (const Header& h : headers_->items)
         if (h.name.size() == 10 && iequals(h.name, "connection") && list_contains(h.value, name))
           return true;
       return false;
     }
     for (size_t i = 0; i < n_; ++i)
-      if (list_contains(values_[i], name)) return true;
+      if (iequals(tokens_[i], name)) return true;
     return false;
   }
-  bool empty() const { return n_ == 0; }
+  bool empty() const { return n_ == 0 && !overflow_; }
 
  private:
-  static constexpr size_t kMax = 8;
-  const HeaderList& headers_;
-  std::string_view values_[kMax];
+  static constexpr size_t kMax = 16;
+  const HeaderList* headers_ = nullptr;
+  std::string_view tokens_[kMax];
   size_t n_ = 0;
   bool overflow_ = false;
 };
@@ -150,9 +164,10 @@ struct Prng {
 void append_hex64(std::string& out, uint64_t v) {
   static constexpr char kHex[] = "0123456789abcdef";
   char tmp[16];
-  for (int i = 15; i >= 0; --i) {
-    tmp[i] = kHex[v & 0xf];
-    v >>= 4;
+  for (int i = 14; i >= 0; i -= 2) {
+    tmp[i + 1] = kHex[v & 0xf];
+    tmp[i] = kHex[(v >> 4) & 0xf];
+    v >>= 8;
   }
   out.append(tmp, 16);
 }
