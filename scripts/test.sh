@@ -10,6 +10,7 @@ for kind in normal asan; do
   echo "=== build ($kind)"
   "$root/scripts/build.sh" "$kind"
 done
+export PATH="$root/.cache/tools:$PATH"
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:strict_string_checks=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 for dir in build build-asan; do
