@@ -93,6 +93,11 @@ Result<void> ControlPlane::apply_internal(config::LbConfig config, bool initial)
   for (const auto& pc : config.pools) {
     PoolState ps;
     ps.settings = pc;
+    if (!pc.sticky_cookie.empty()) {
+      auto key = load_sticky_key(pc);
+      if (!key) errors.push_back("pools." + pc.name + ".sticky_secret_file: " + key.error());
+      else ps.sticky_key = *key;
+    }
     PoolState* old = initial ? nullptr : find_pool(pc.name);
     if (old != nullptr && pc.managed) {
       ps.backends = old->backends;
@@ -183,6 +188,8 @@ void ControlPlane::publish_with(std::vector<ListenerFds> new_fds) {
       ps.backends.push_back(std::move(b));
     }
     ps.selector = build_selector(ps.settings, ps.backends, now);
+    if (p.sticky_key)
+      ps.sticky = StickyTable(*p.sticky_key, ps.backends, p.settings.sticky_ttl.count() / 1000);
     snap->pools.push_back(std::move(ps));
   }
   for (const auto& l : config_.listeners) {

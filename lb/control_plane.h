@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -51,6 +52,7 @@ struct BackendEntry {
 
 struct PoolState {
   config::Pool settings;
+  std::optional<StickyKey> sticky_key;  // when sticky_cookie is set (read at load / reload)
   std::vector<BackendEntry> backends;
   BackendEntry* find(const std::string& address);
 };

@@ -12,6 +12,7 @@
 #include "config/lb_config.h"
 #include "lb/backend.h"
 #include "lb/balancer/balancer.h"
+#include "lb/balancer/sticky.h"
 #include "lb/http/router.h"
 
 namespace ebb::lb {
@@ -23,6 +24,7 @@ struct PoolSnapshot {
   size_t index = 0;               // position in Snapshot::pools (per-worker PickState index)
   std::vector<Backend> backends;  // every member (any state); the selector only picks healthy ones
   std::unique_ptr<Selector> selector;
+  StickyTable sticky;             // sticky_cookie tokens → backend (disabled when "")
 };
 
 struct ListenerSnapshot {

@@ -32,7 +32,7 @@ void BackendConnector::cancel() {
 }
 
 BackendConnector::Start BackendConnector::connect(const PoolSnapshot& pool, const PickRequest& req,
-                                                  bool allow_reuse) {
+                                                  bool allow_reuse, size_t pinned) {
   cancel();
   pool_ = &pool;
   req_ = req;
@@ -41,15 +41,16 @@ BackendConnector::Start BackendConnector::connect(const PoolSnapshot& pool, cons
   any_picked_ = false;
   attempts_left_ = std::min<unsigned>(pool.settings.retries + 1, static_cast<unsigned>(std::size(tried_)));
   started_ms_ = uv_now(worker_.loop());
-  if (allow_reuse_ && pool.selector) {
+  if (pinned != kNoBackend || (allow_reuse_ && pool.selector)) {
     req_.exclude = {};
-    size_t idx = pool.selector->pick(req_, worker_.pick_state(pool.index));
+    size_t idx = pinned != kNoBackend ? pinned : pool.selector->pick(req_, worker_.pick_state(pool.index));
     if (idx == kNoBackend) {
       pool_ = nullptr;
       return Start::no_backend;
     }
     const Backend& b = pool.backends[idx];
-    if (TransportPtr t = worker_.upstreams().take(b.address)) {
+    TransportPtr t = allow_reuse_ ? worker_.upstreams().take(b.address) : nullptr;
+    if (t) {
       b.live->active.fetch_add(1, std::memory_order_relaxed);
       b.live->requests.fetch_add(1, std::memory_order_relaxed);
       current_ = idx;

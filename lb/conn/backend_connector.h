@@ -38,7 +38,9 @@ class BackendConnector final : public TransportHandler {
   //    take it with take_reused() now (no callback follows).
   //  - no_backend: no backend is eligible (503 / close); no callback follows.
   //  - pending: connecting; exactly one owner callback follows, from a later loop callback.
-  Start connect(const PoolSnapshot& pool, const PickRequest& req, bool allow_reuse);
+  // `pinned`: a backend index chosen by the caller (sticky cookie) instead of the selector's.
+  Start connect(const PoolSnapshot& pool, const PickRequest& req, bool allow_reuse,
+                size_t pinned = kNoBackend);
   TransportPtr take_reused(size_t* backend_index);
   void cancel();
   bool busy() const { return pool_ != nullptr; }

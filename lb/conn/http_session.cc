@@ -169,7 +169,13 @@ void HttpSession::connect_upstream(bool allow_reuse) {
     req.key_hash = *h;
     req.has_key = true;
   }
-  switch (connector_.connect(*pool_, req, allow_reuse)) {
+  sticky_backend_ = kNoBackend;
+  if (pool_->sticky.enabled()) {
+    if (auto token = http::find_cookie(head, pool_->settings.sticky_cookie)) {
+      if (auto idx = pool_->sticky.find(*token, worker_.wall_ms() / 1000)) sticky_backend_ = *idx;
+    }
+  }
+  switch (connector_.connect(*pool_, req, allow_reuse, resend_tried_ ? backend_ : sticky_backend_)) {
     case BackendConnector::Start::reused: {
       size_t idx = kNoBackend;
       TransportPtr t = connector_.take_reused(&idx);
@@ -304,6 +310,12 @@ bool HttpSession::on_response_head(http::ResponseHead& head) {
   interim_ = head.status < 200 && !head.upgrade;
   http::ResponseRewrite rw;
   rw.close = close_after_response_ || client_eof_;
+  if (!interim_ && pool_->sticky.enabled() && backend_ != kNoBackend && backend_ != sticky_backend_) {
+    std::string token = pool_->sticky.issue(backend_, worker_.wall_ms() / 1000);
+    set_cookie_ = sticky_set_cookie(pool_->settings.sticky_cookie, token, pool_->sticky.ttl_s(),
+                                    client_->secure());
+    rw.set_cookie = set_cookie_;
+  }
   rw.client_version_minor = req.version_minor;
   http::DownstreamHead dh = http::write_downstream_response_head(head, rw, down_out_);
   if (interim_) return false;

@@ -148,6 +148,8 @@ class HttpSession final : public Session,
   uint64_t req_sent_ns_ = 0;       // hrtime, only for response_time pools (peak-EWMA samples)
   uint64_t last_activity_ms_ = 0;  // loop time of the last byte either way (idle timeout)
   bool record_latency_ = false;
+  size_t sticky_backend_ = kNoBackend;  // backend the client's valid sticky cookie pins
+  std::string set_cookie_;              // Set-Cookie value to add to the response, if any
   double upstream_ms_ = -1;
   std::string_view upstream_rest_;  // bytes after a 101 head in the current upstream read
 };

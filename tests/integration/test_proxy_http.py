@@ -336,3 +336,42 @@ def test_access_log_json_lines(procs, tmp_path, two_backends):
     assert first["client"] == "127.0.0.1"
     assert first["duration_ms"] >= 0 and first["upstream_ms"] >= 0
     assert lines[1]["bytes_in"] > 10 and lines[1]["bytes_out"] > 0
+
+
+def test_sticky_cookie_pins_client(procs, tmp_path, two_backends):
+    port, _ = http_lb(procs, tmp_path, two_backends, pool={"sticky_cookie": "ebb", "sticky_ttl": "1h"})
+    first = request(port)
+    cookie = first.header("Set-Cookie")
+    assert cookie and cookie.startswith("ebb=") and "Max-Age=3600" in cookie and "HttpOnly" in cookie
+    token = cookie.split(";")[0]
+    pinned = first.header("X-Backend")
+    for _ in range(6):
+        r = request(port, headers={"Cookie": f"other=1; {token}"})
+        assert r.header("X-Backend") == pinned
+        assert r.header("Set-Cookie") is None  # valid cookie: not re-issued
+    r = request(port, headers={"Cookie": "ebb=forged"})
+    assert r.header("Set-Cookie", ) is not None
+
+
+def test_max_connections_refuses_extra(procs, tmp_path, two_backends):
+    port, _ = http_lb(procs, tmp_path, two_backends[:1], runtime={"max_connections": 2})
+
+    def two_served():  # the readiness probe's connection may still count for a moment
+        socks = [connect(port), connect(port)]
+        try:
+            for s in socks:
+                send_request(s)
+                assert Reader(s).read_response().status == 200
+            return socks
+        except (EOFError, ConnectionError):
+            for s in socks:
+                s.close()
+            return None
+
+    a, b = ebbtest.wait_until(two_served, 5, what="two connections served")
+    c = connect(port)
+    assert Reader(c).closed()  # accepted and closed at once
+    a.close()
+    c.close()
+    ebbtest.wait_until(lambda: request(port).status == 200, 5, what="a slot to free up")
+    b.close()
