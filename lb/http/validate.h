@@ -19,12 +19,14 @@
 
 namespace ebb::lb::http {
 
-// tchar of RFC 9110 §5.6.2.
+// tchar of RFC 9110 §5.6.2. (llhttp enforces it for header names except for SP, which the
+// parsers reject themselves.)
 bool is_token_char(unsigned char c);
 // 1*tchar.
 bool is_token(std::string_view s);
-// A field value (after llhttp stripped leading whitespace): VCHAR / obs-text / SP / HTAB only,
-// and no trailing SP/HTAB is not required here (callers trim). Rejects NUL, CR, LF, other CTLs, DEL.
+// A field value: VCHAR / obs-text / SP / HTAB only; rejects NUL, CR, LF, other CTLs and DEL.
+// (The parsers get this check from llhttp, which enforces exactly this set; a unit test
+// compares the two byte by byte.)
 bool is_valid_field_value(std::string_view s);
 // Content-Length value: 1*DIGIT, at most 2^63-1. nullopt if invalid.
 std::optional<uint64_t> parse_content_length(std::string_view s);
