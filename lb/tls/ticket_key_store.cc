@@ -27,7 +27,8 @@ bool random_key(TicketKey& k) {
 
 }  // namespace
 
-TicketKeyStore::TicketKeyStore() {
+TicketKeyStore::TicketKeyStore(std::chrono::steady_clock::duration period)
+    : period_(period), last_rotation_(std::chrono::steady_clock::now().time_since_epoch().count()) {
   if (!random_key(keys_[0])) {
     // Without randomness no TLS is safe at all; refusing to run beats predictable keys.
     log::error("tls: the system random number generator failed; cannot create ticket keys");
@@ -41,6 +42,12 @@ TicketKeyStore::~TicketKeyStore() {
 }
 
 bool TicketKeyStore::rotate() {
+  if (!replace_current()) return false;
+  last_rotation_.store(std::chrono::steady_clock::now().time_since_epoch().count(), std::memory_order_relaxed);
+  return true;
+}
+
+bool TicketKeyStore::replace_current() {
   TicketKey fresh;
   if (!random_key(fresh)) {
     fresh.wipe();
@@ -58,7 +65,18 @@ bool TicketKeyStore::rotate() {
   return true;
 }
 
-void TicketKeyStore::current(TicketKey& out) const {
+void TicketKeyStore::rotate_if_due(std::chrono::steady_clock::time_point now) {
+  const int64_t now_ticks = now.time_since_epoch().count();
+  const int64_t seen = last_rotation_.load(std::memory_order_relaxed);
+  if (now_ticks - seen < period_.count()) return;
+  // Only the thread that moves the timestamp forward rotates; the others keep the current key.
+  int64_t expected = seen;
+  if (!last_rotation_.compare_exchange_strong(expected, now_ticks, std::memory_order_relaxed)) return;
+  if (!replace_current()) log::error("tls: ticket key rotation failed (random number generator); keeping the current key");
+}
+
+void TicketKeyStore::current(TicketKey& out) {
+  rotate_if_due(std::chrono::steady_clock::now());
   std::shared_lock lock(mu_);
   out = keys_[0];
 }

@@ -1,15 +1,17 @@
 // Session ticket keys shared by every worker of a listener, so a client that got a ticket from
 // one worker resumes on any other (SO_REUSEPORT spreads reconnects across workers).
 //
-// Keys rotate on a schedule (the control thread calls rotate() every kTicketKeyRotation): new
-// tickets are always encrypted with the newest key; the previous kTicketKeysKept-1 keys still
-// decrypt, so a ticket stays usable for at least (kTicketKeysKept-1) rotation periods. A ticket
-// decrypted with an older key is renewed (re-issued under the current key).
+// Keys rotate every `period` (default kTicketKeyRotation): the store rotates itself when a
+// ticket is issued after the period has passed, so no timer is needed and an idle listener does
+// no work. New tickets are always encrypted with the newest key; the previous kTicketKeysKept-1
+// keys still decrypt, so a ticket stays usable for at least (kTicketKeysKept-1) periods. A
+// ticket decrypted with an older key is renewed (re-issued under the current key).
 //
 // Thread-safety: readers (one per handshake on any worker) take a shared lock just long enough to
-// copy one key; rotate() takes the exclusive lock. Key bytes are wiped when replaced.
+// copy one key; rotation takes the exclusive lock. Key bytes are wiped when replaced.
 #pragma once
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -32,17 +34,20 @@ struct TicketKey {
 class TicketKeyStore {
  public:
   // Starts with one fresh random key. Aborts only if the system RNG is broken.
-  TicketKeyStore();
+  explicit TicketKeyStore(std::chrono::steady_clock::duration period = kTicketKeyRotation);
   ~TicketKeyStore();
   TicketKeyStore(const TicketKeyStore&) = delete;
   TicketKeyStore& operator=(const TicketKeyStore&) = delete;
 
-  // Makes a fresh random key current; the oldest kept key is dropped. Any thread (the control
-  // thread on a timer). Returns false (and changes nothing) if the RNG failed.
+  // Makes a fresh random key current; the oldest kept key is dropped. Any thread. Returns false
+  // (and changes nothing) if the RNG failed.
   bool rotate();
 
-  // The key to encrypt a new ticket with. Any thread.
-  void current(TicketKey& out) const;
+  // Rotates if a full period has passed since the last rotation at time `now`. Any thread.
+  void rotate_if_due(std::chrono::steady_clock::time_point now);
+
+  // The key to encrypt a new ticket with (rotating first if the period is over). Any thread.
+  void current(TicketKey& out);
 
   enum class Lookup { not_found, current, previous };
   // The key named `name` (for decrypting a ticket). `previous` means the ticket should be
@@ -53,6 +58,10 @@ class TicketKeyStore {
   uint64_t rotations() const;
 
  private:
+  bool replace_current();
+
+  const std::chrono::steady_clock::duration period_;
+  std::atomic<int64_t> last_rotation_;  // steady_clock ticks; read without the lock
   mutable std::shared_mutex mu_;
   std::array<TicketKey, kTicketKeysKept> keys_{};  // keys_[0] is current
   size_t count_ = 0;                               // how many of keys_ are valid

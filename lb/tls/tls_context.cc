@@ -29,11 +29,14 @@ constexpr unsigned char kSessionIdContext[] = "ebb";
 }  // namespace
 
 Result<std::shared_ptr<TlsContext>> TlsContext::create(std::shared_ptr<const TlsMaterial> material,
-                                                       std::shared_ptr<TicketKeyStore> tickets) {
+                                                       std::shared_ptr<TicketKeyStore> tickets,
+                                                       std::shared_ptr<TlsStats> stats, unsigned worker) {
   clear_openssl_errors();
   std::shared_ptr<TlsContext> self(new TlsContext());  // private constructor: no make_shared
   self->material_ = std::move(material);
   self->tickets_ = std::move(tickets);
+  self->stats_ = stats ? std::move(stats) : std::make_shared<TlsStats>(1);
+  self->counters_ = &self->stats_->worker(worker);
   if (self->material_->session_tickets) {
     if (!self->tickets_) return make_error("session tickets are on but no ticket key store was given");
     self->ticket_cipher_.reset(EVP_CIPHER_fetch(nullptr, "AES-256-CBC", nullptr));
@@ -167,15 +170,18 @@ int TlsContext::on_ticket_key(SSL* ssl, unsigned char* key_name, unsigned char* 
 
 Result<std::shared_ptr<const TlsContextSet>> TlsContextSet::build(const std::string& listener,
                                                                   const config::Tls& cfg, unsigned workers,
-                                                                  std::shared_ptr<TicketKeyStore> tickets) {
+                                                                  std::shared_ptr<TicketKeyStore> tickets,
+                                                                  std::shared_ptr<TlsStats> stats) {
   auto material = load_tls_material(cfg);
   if (!material) return make_error("listener \"" + listener + "\": tls: " + material.error());
   for (const auto& w : (*material)->warnings) log::warn("listener \"" + listener + "\": tls: " + w);
   auto set = std::make_shared<TlsContextSet>();
   set->listener_ = listener;
+  if (workers == 0) workers = 1;
   set->tickets_ = tickets ? std::move(tickets) : std::make_shared<TicketKeyStore>();
-  for (unsigned i = 0; i < (workers == 0 ? 1 : workers); ++i) {
-    auto ctx = TlsContext::create(*material, set->tickets_);
+  set->stats_ = stats && stats->workers() == workers ? std::move(stats) : std::make_shared<TlsStats>(workers);
+  for (unsigned i = 0; i < workers; ++i) {
+    auto ctx = TlsContext::create(*material, set->tickets_, set->stats_, i);
     if (!ctx) return make_error("listener \"" + listener + "\": tls: " + ctx.error());
     set->contexts_.push_back(std::move(*ctx));
   }
@@ -183,7 +189,7 @@ Result<std::shared_ptr<const TlsContextSet>> TlsContextSet::build(const std::str
 }
 
 Result<std::shared_ptr<const TlsContextSet>> TlsContextSet::reload(const config::Tls& cfg) const {
-  return build(listener_, cfg, workers(), tickets_);
+  return build(listener_, cfg, workers(), tickets_, stats_);
 }
 
 }  // namespace ebb::lb::tls

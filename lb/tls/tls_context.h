@@ -27,15 +27,19 @@
 #include "lb/tls/openssl_ptr.h"
 #include "lb/tls/ticket_key_store.h"
 #include "lb/tls/tls_certs.h"
+#include "lb/tls/tls_stats.h"
 
 namespace ebb::lb::tls {
 
 class TlsContext {
  public:
-  // Builds the SSL_CTXs for one worker from loaded material. Any thread; afterwards the context
-  // is used (SSL_new, callbacks) by one worker thread.
+  // Builds the SSL_CTXs for worker `worker` from loaded material. Any thread; afterwards the
+  // context is used (SSL_new, callbacks) by that worker's thread. Handshakes are counted in
+  // stats->worker(worker) (a private TlsStats if none is given).
   static Result<std::shared_ptr<TlsContext>> create(std::shared_ptr<const TlsMaterial> material,
-                                                    std::shared_ptr<TicketKeyStore> tickets);
+                                                    std::shared_ptr<TicketKeyStore> tickets,
+                                                    std::shared_ptr<TlsStats> stats = nullptr,
+                                                    unsigned worker = 0);
 
   // load_tls_material + create, for one-off use (tests, --check).
   static Result<std::shared_ptr<TlsContext>> load(const config::Tls& cfg,
@@ -45,6 +49,8 @@ class TlsContext {
   SSL_CTX* default_ctx() const { return ctxs_.front().get(); }
   const TlsMaterial& material() const { return *material_; }
   TicketKeyStore* tickets() const { return tickets_.get(); }
+  // This worker's handshake counters (written by the worker only).
+  TlsHandshakeCounters& counters() const { return *counters_; }
 
   TlsContext(const TlsContext&) = delete;
   TlsContext& operator=(const TlsContext&) = delete;
@@ -61,6 +67,8 @@ class TlsContext {
 
   std::shared_ptr<const TlsMaterial> material_;
   std::shared_ptr<TicketKeyStore> tickets_;
+  std::shared_ptr<TlsStats> stats_;
+  TlsHandshakeCounters* counters_ = nullptr;  // inside stats_
   EvpCipherPtr ticket_cipher_;    // AES-256-CBC, fetched once (an implicit fetch per ticket costs)
   std::vector<SslCtxPtr> ctxs_;   // one per material_->groups, same order
 };
@@ -71,23 +79,28 @@ class TlsContextSet {
  public:
   // Loads the files once and builds `workers` contexts. Logs the material's warnings.
   // Control thread (blocking file I/O).
+  // `tickets` / `stats` carry a listener's ticket keys and counters over (null: new ones).
   static Result<std::shared_ptr<const TlsContextSet>> build(const std::string& listener,
                                                             const config::Tls& cfg, unsigned workers,
-                                                            std::shared_ptr<TicketKeyStore> tickets);
+                                                            std::shared_ptr<TicketKeyStore> tickets,
+                                                            std::shared_ptr<TlsStats> stats = nullptr);
 
   // SIGHUP: the same listener with re-read files. Returns a new set (keeping this set's ticket
-  // keys, so resumption survives a reload) or the error, in which case this set stays in use.
+  // keys, so resumption survives a reload, and its counters) or the error, in which case this
+  // set stays in use.
   // Connections on the old contexts keep them (and their SSL objects) until they close.
   Result<std::shared_ptr<const TlsContextSet>> reload(const config::Tls& cfg) const;
 
   const std::shared_ptr<TlsContext>& context(unsigned worker) const { return contexts_.at(worker); }
   unsigned workers() const { return static_cast<unsigned>(contexts_.size()); }
   const std::shared_ptr<TicketKeyStore>& tickets() const { return tickets_; }
+  const std::shared_ptr<TlsStats>& stats() const { return stats_; }
   const std::string& listener() const { return listener_; }
 
  private:
   std::string listener_;
   std::shared_ptr<TicketKeyStore> tickets_;
+  std::shared_ptr<TlsStats> stats_;
   std::vector<std::shared_ptr<TlsContext>> contexts_;
 };
 

@@ -62,6 +62,8 @@ class TlsSession {
 
   // Ciphertext waiting to go to the socket.
   size_t pending_ciphertext() const;
+  // Plaintext written during the handshake, held until it completes.
+  size_t held_plaintext() const { return early_plaintext_.size(); }
   // Appends all pending ciphertext to `out` (reusing its capacity) and returns how much.
   size_t drain_ciphertext(std::string& out);
   // Moves up to `cap` bytes of pending ciphertext to `dst`; returns how many.

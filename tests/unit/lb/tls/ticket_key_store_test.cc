@@ -57,3 +57,18 @@ TEST_CASE("ticket_key_store: readers on several threads while rotating see whole
   CHECK(torn.load() == 0);
   CHECK(store.rotations() == 200);
 }
+
+TEST_CASE("ticket_key_store: rotates by itself once a period has passed", "[tls][tickets]") {
+  using namespace std::chrono;
+  TicketKeyStore store(hours(1));
+  const auto now = steady_clock::now();
+  store.rotate_if_due(now + minutes(59));
+  CHECK(store.rotations() == 0);
+  store.rotate_if_due(now + minutes(61));
+  CHECK(store.rotations() == 1);
+  store.rotate_if_due(now + minutes(62));  // the period restarts at the rotation
+  CHECK(store.rotations() == 1);
+  TicketKey k;
+  store.current(k);  // issuing a ticket right now does not rotate again
+  CHECK(store.rotations() == 1);
+}
