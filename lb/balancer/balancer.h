@@ -2,6 +2,11 @@
 // from the backends that may receive traffic; picking only reads it (plus the backends' relaxed
 // atomic live counters) and so may run on every worker at once. Health filtering happens when the
 // snapshot is built; the caller bounds retries by passing the backends already tried.
+//
+// Related headers in this folder: hash_key.h (request key → PickRequest::key_hash), peak_ewma.h
+// (record_response / record_failure for response_time), slow_start.h (selector_needs_rebuild:
+// rebuild the snapshot every kSlowStartStepMs while it is true), sticky.h (StickyTable per pool
+// snapshot, Set-Cookie value), registry.h (algorithms by name).
 #pragma once
 #include <cstddef>
 #include <cstdint>
