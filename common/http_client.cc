@@ -90,7 +90,17 @@ struct HttpClient::Connection {
   bool closing = false;
   bool message_done = false;
   bool body_too_large = false;
+  bool head_too_large = false;
+  size_t head_bytes = 0;
   uint64_t idle_since = 0;
+
+  static constexpr size_t kMaxHead = 64 * 1024;  // status line + headers
+  // Counts head bytes; -1 (an llhttp callback error) once past kMaxHead.
+  int count_head(size_t len) {
+    if ((head_bytes += len) <= kMaxHead) return 0;
+    head_too_large = true;
+    return -1;
+  }
 
   static const llhttp_settings_t& settings();
 };
@@ -141,13 +151,18 @@ const llhttp_settings_t& HttpClient::Connection::settings() {
   static const llhttp_settings_t s = [] {
     llhttp_settings_t s;
     llhttp_settings_init(&s);
+    s.on_status = [](llhttp_t* p, const char*, size_t len) {
+      return static_cast<Connection*>(p->data)->count_head(len);
+    };
     s.on_header_field = [](llhttp_t* p, const char* at, size_t len) {
-      static_cast<Connection*>(p->data)->field.append(at, len);
-      return 0;
+      auto* c = static_cast<Connection*>(p->data);
+      c->field.append(at, len);
+      return c->count_head(len);
     };
     s.on_header_value = [](llhttp_t* p, const char* at, size_t len) {
-      static_cast<Connection*>(p->data)->value.append(at, len);
-      return 0;
+      auto* c = static_cast<Connection*>(p->data);
+      c->value.append(at, len);
+      return c->count_head(len);
     };
     s.on_header_value_complete = [](llhttp_t* p) {
       auto* c = static_cast<Connection*>(p->data);
@@ -160,7 +175,13 @@ const llhttp_settings_t& HttpClient::Connection::settings() {
       auto* c = static_cast<Connection*>(p->data);
       c->exchange->response.status = llhttp_get_status_code(p);
       // A response to HEAD has no body whatever its headers say.
-      return c->exchange->req.method == "HEAD" ? 1 : 0;
+      if (c->exchange->req.method == "HEAD") return 1;
+      // Refuse a declared length past the cap before reading any of it.
+      if ((p->flags & F_CONTENT_LENGTH) && p->content_length > c->exchange->req.max_body) {
+        c->body_too_large = true;
+        return -1;
+      }
+      return 0;
     };
     s.on_body = [](llhttp_t* p, const char* at, size_t len) {
       auto* c = static_cast<Connection*>(p->data);
@@ -177,6 +198,7 @@ const llhttp_settings_t& HttpClient::Connection::settings() {
       auto& r = c->exchange->response;
       if (r.status >= 100 && r.status < 200 && r.status != 101) {
         r = HttpResponse{};  // interim response (100 Continue): the real one follows
+        c->head_bytes = 0;
         return 0;
       }
       c->message_done = true;
@@ -375,6 +397,8 @@ void HttpClient::send(Exchange* ex) {
   c->value.clear();
   c->message_done = false;
   c->body_too_large = false;
+  c->head_too_large = false;
+  c->head_bytes = 0;
   ex->response = HttpResponse{};
   ex->got_bytes = false;
 
@@ -438,6 +462,8 @@ void HttpClient::on_read(Connection* conn, ssize_t nread, const uv_buf_t* buf) {
   }
   if (conn->body_too_large)
     return fail(ex, "response body exceeds " + std::to_string(ex->req.max_body) + " bytes");
+  if (conn->head_too_large)
+    return fail(ex, "response head exceeds " + std::to_string(Connection::kMaxHead) + " bytes");
   return fail(ex, std::string("bad response: ") + llhttp_errno_name(err) + " (" +
                       llhttp_get_error_reason(&conn->parser) + ")");
 }

@@ -163,6 +163,21 @@ def test_cpu_burns_then_responds(backend):
     assert get(backend.port, "/cpu?ms=999999")[0] == 400
 
 
+def test_headers_route_makes_large_heads(backend):
+    status, headers, body = get(backend.port, "/headers?count=50&size=100")
+    assert status == 200 and body == b"backend b1\n"
+    fills = {k: v for k, v in headers.items() if k.startswith("X-Fill-")}
+    assert len(fills) == 50 and all(v == pattern(100).decode() for v in fills.values())
+    assert get(backend.port, "/headers?count=10001")[0] == 400
+
+
+def test_listen_on_a_name(procs):
+    port = ebbtest.free_port()
+    procs.start([ebbtest.binary("ebb-testbackend"), "--listen", f"localhost:{port}"], "named")
+    ebbtest.wait_until(lambda: ebbtest.port_open(port, "127.0.0.1") or ebbtest.port_open(port, "::1"),
+                       what="backend on localhost")
+
+
 # --- /echo ---------------------------------------------------------------------------------
 
 def test_echo_returns_head_and_body(backend):

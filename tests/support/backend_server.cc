@@ -1,6 +1,8 @@
 #include "tests/support/backend_server.h"
 
+#include <algorithm>
 #include <csignal>
+#include <cstring>
 #include <vector>
 
 #include "tests/support/backend_conn.h"
@@ -19,8 +21,19 @@ Result<void> Server::start() {
   sockaddr_storage addr{};
   const std::string& host = options_.listen.host;
   if (uv_ip4_addr(host.c_str(), options_.listen.port, reinterpret_cast<sockaddr_in*>(&addr)) != 0 &&
-      uv_ip6_addr(host.c_str(), options_.listen.port, reinterpret_cast<sockaddr_in6*>(&addr)) != 0)
-    return make_error("--listen needs a numeric IP address, got \"" + host + "\"");
+      uv_ip6_addr(host.c_str(), options_.listen.port, reinterpret_cast<sockaddr_in6*>(&addr)) != 0) {
+    // A name ("localhost"): resolved once at start-up, before the loop runs (a NULL callback
+    // makes uv_getaddrinfo synchronous).
+    uv_getaddrinfo_t req{};
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    const std::string port = std::to_string(options_.listen.port);
+    if (int rc = uv_getaddrinfo(loop_, &req, nullptr, host.c_str(), port.c_str(), &hints); rc != 0)
+      return make_error("cannot resolve " + host + ": " + uv_strerror(rc));
+    std::memcpy(&addr, req.addrinfo->ai_addr, std::min<size_t>(req.addrinfo->ai_addrlen, sizeof addr));
+    uv_freeaddrinfo(req.addrinfo);
+  }
 
   if (int rc = uv_tcp_init(loop_, listener_.get()); rc != 0)
     return make_error(std::string("uv_tcp_init: ") + uv_strerror(rc));

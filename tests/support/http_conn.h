@@ -76,13 +76,16 @@ class HttpConn final : public Conn {
   void route_stream();
   void route_bytes();
   void route_cpu();
+  void route_headers();
   void route_websocket();
   void respond(int status, std::string_view body, std::string_view content_type = "text/plain");
   void respond_error(int status, std::string_view body);  // and close
   // How a response body is delimited. chunked falls back to close for HTTP/1.0 clients.
   enum class Framing { length, chunked, close };
   // The status line and headers (sets chunked_ / close_after_ to match the framing).
-  std::string head(int status, std::string_view content_type, Framing framing, uint64_t length = 0);
+  // `extra_headers` are complete "Name: value\r\n" lines.
+  std::string head(int status, std::string_view content_type, Framing framing, uint64_t length = 0,
+                   std::string_view extra_headers = {});
   // The ?framing= parameter: length | chunked | close, `fallback` when absent.
   std::optional<Framing> framing_param(Framing fallback) const;
   void finish_response();

@@ -66,6 +66,7 @@ void HttpConn::dispatch() {
   if (path == "/stream") return route_stream();
   if (path == "/bytes") return route_bytes();
   if (path == "/cpu") return route_cpu();
+  if (path == "/headers") return route_headers();
   if (path == "/close") {
     close_after_ = true;
     return route_default();
@@ -77,7 +78,8 @@ void HttpConn::dispatch() {
   route_default();
 }
 
-std::string HttpConn::head(int status, std::string_view content_type, Framing framing, uint64_t length) {
+std::string HttpConn::head(int status, std::string_view content_type, Framing framing, uint64_t length,
+                           std::string_view extra_headers) {
   status_ = status;
   log_request(status);
   std::string h;
@@ -110,6 +112,7 @@ std::string HttpConn::head(int status, std::string_view content_type, Framing fr
     h += "Connection: close\r\n";
   else if (req_.version == "HTTP/1.0")
     h += "Connection: keep-alive\r\n";
+  h += extra_headers;
   h += "\r\n";
   return h;
 }
@@ -272,6 +275,23 @@ void HttpConn::route_cpu() {
   while (uv_hrtime() < end)
     for (int i = 0; i < 1000; ++i) spins = spins + 1;
   route_default();
+}
+
+void HttpConn::route_headers() {
+  auto count = query_number(req_.parsed, "count", 10, 10'000);
+  auto size = query_number(req_.parsed, "size", 16, 65'536);
+  if (!count || !size) return respond(400, "expected count=0..10000, size=0..65536\n");
+  std::string extra;
+  extra.reserve(*count * (*size + 20));
+  for (uint64_t i = 0; i < *count; ++i) {
+    extra += "X-Fill-" + std::to_string(i) + ": ";
+    extra.append(pattern_at(0), *size);
+    extra += "\r\n";
+  }
+  const std::string body = "backend " + server_.name() + "\n";
+  std::string out = head(200, "text/plain", Framing::length, body.size(), extra);
+  if (req_.method != "HEAD") out += body;
+  write_owned(std::move(out), kResponseEnd);
 }
 
 void HttpConn::route_websocket() {

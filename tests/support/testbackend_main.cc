@@ -22,7 +22,7 @@ An HTTP/1.1 test server (libuv + llhttp, one thread). Every HTTP response carrie
 pipelining, Content-Length and chunked request bodies, "Expect: 100-continue".
 
 Options:
-  --listen HOST:PORT  address to listen on (numeric IPv4, or [IPv6]:PORT)      (required)
+  --listen HOST:PORT  address to listen on: IPv4, [IPv6] or a name resolved at start (required)
   --name NAME         name used in X-Backend and bodies (default: the listen address)
   --tcp-echo          raw TCP echo server instead of HTTP: echoes every byte; when the client
                       shuts down its write side, the echo is flushed and ours is shut down too
@@ -53,6 +53,9 @@ Routes (any method; unknown paths behave like /):
                         (one chunk per write; HTTP/1.0 clients get close), or no length and the
                         body ends when the connection closes
   /cpu?ms=N             burns N ms (<= 60000) of CPU on the loop thread, then "backend NAME\n"
+  /headers?count=N&size=S
+                        "backend NAME\n" with N extra response headers "X-Fill-<i>: <S pattern
+                        bytes>" (defaults 10, 16; N <= 10000, S <= 65536): large response heads
   /ws                   WebSocket echo (RFC 6455) after an "Upgrade: websocket" handshake:
                         data frames echoed unmasked with the same opcode and FIN, ping -> pong,
                         close -> close with the same code, then the connection ends

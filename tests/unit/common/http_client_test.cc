@@ -253,15 +253,24 @@ TEST_CASE("http client: a reset connection is an error") {
   CHECK(out.calls == 1);
 }
 
-TEST_CASE("http client: bodies past max_body are an error") {
+TEST_CASE("http client: bodies past max_body and heads past 64 KiB are errors") {
   Backend backend;
   ebb::UvLoop loop;
   HttpClient client(loop.get());
-  HttpRequest req = get(backend.address(), "/bytes?n=2000000");
-  req.max_body = 1 << 20;
-  auto out = run(loop.get(), client, req);
-  REQUIRE_FALSE(out.result->ok());
-  CHECK_THAT(out.result->error(), Catch::Contains("exceeds 1048576 bytes"));
+  for (const char* path : {"/bytes?n=2000000", "/bytes?n=2000000&framing=chunked", "/bytes?n=2000000000"}) {
+    HttpRequest req = get(backend.address(), path);
+    req.max_body = 1 << 20;
+    auto out = run(loop.get(), client, req);
+    REQUIRE_FALSE(out.result->ok());
+    CHECK_THAT(out.result->error(), Catch::Contains("exceeds 1048576 bytes"));
+  }
+
+  auto big_head = run(loop.get(), client, get(backend.address(), "/headers?count=100&size=1000"));
+  REQUIRE_FALSE(big_head.result->ok());
+  CHECK_THAT(big_head.result->error(), Catch::Contains("response head exceeds 65536 bytes"));
+  auto fine_head = run(loop.get(), client, get(backend.address(), "/headers?count=50&size=1000"));
+  REQUIRE(fine_head.result->ok());
+  CHECK(fine_head.result->value().headers.size() > 50);
 
   auto ok = run(loop.get(), client, get(backend.address(), "/bytes?n=1048576"));
   REQUIRE(ok.result->ok());
