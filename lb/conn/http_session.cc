@@ -11,6 +11,9 @@ namespace ebb::lb {
 
 namespace {
 constexpr uint64_t kLingerMs = 2000;  // after a final error response: wait for the client's FIN
+// Client bytes held while a request is routed/connected or a response is in flight (body bytes
+// that came early, pipelined requests); past this, reading pauses.
+constexpr size_t kMaxBufferedInput = 256 * 1024;
 
 http::ParserLimits request_limits(const config::Listener& l) {
   http::ParserLimits lim;
@@ -94,12 +97,12 @@ void HttpSession::feed_client(const char* data, size_t len) {
       case http::ParseStatus::need_more:
         continue;
       case http::ParseStatus::head_paused:
-        if (len > 0) in_buf_.append(data, len);
+        if (len > 0) buffer_client_input(data, len);
         handle_head();
         return;
       case http::ParseStatus::message_complete:
-        if (len > 0) in_buf_.append(data, len);
-        client_->stop_reading();
+        // Keep reading (no epoll_ctl per request): later bytes are buffered as pipelined input.
+        if (len > 0) buffer_client_input(data, len);
         if (state_ == State::proxying) flush_upstream();
         return;
       case http::ParseStatus::upgrade:  // responses only
@@ -127,9 +130,16 @@ void HttpSession::on_request_complete() {
   if (up_framing_ == http::BodyFraming::chunked) http::append_last_chunk(up_out_);
 }
 
+void HttpSession::buffer_client_input(const char* data, size_t len) {
+  in_buf_.append(data, len);
+  if (in_buf_.size() > kMaxBufferedInput && client_->reading()) {
+    client_->stop_reading();  // bounded: resumed when the buffer is parsed
+    client_paused_ = true;
+  }
+}
+
 void HttpSession::handle_head() {
   const http::RequestHead& head = parser_.head();
-  client_->stop_reading();
   arm_timer(TimerKind::none, 0);
   size_t idx = listener_.default_pool;
   if (listener_.router) {
@@ -229,6 +239,7 @@ void HttpSession::start_exchange() {
     // the parser runs on to the end of the message if it can.
     swap_buf_.swap(in_buf_);
     in_buf_.clear();
+    client_paused_ = false;  // the buffer that may have paused reading is being parsed now
     if (swap_buf_.empty()) {
       http::ParseResult r = parser_.feed(nullptr, 0);
       if (r.status == http::ParseStatus::error) {
@@ -241,7 +252,7 @@ void HttpSession::start_exchange() {
       swap_buf_.clear();
     }
     if (state_ != State::proxying) return;
-    if (!req_done_ && !client_paused_) client_->start_reading();
+    if (!client_paused_) client_->start_reading();
   } else {
     flush_upstream();
   }
@@ -439,11 +450,11 @@ void HttpSession::on_read(Transport& t, const char* data, size_t len) {
         feed_client(data, len);
         break;
       case State::proxying:
-        if (!req_done_) feed_client(data, len);
-        else in_buf_.append(data, len);  // pipelined: parsed after this response
+        if (!req_done_ && in_buf_.empty()) feed_client(data, len);
+        else buffer_client_input(data, len);  // pipelined: parsed after this response
         break;
       case State::connecting:
-        in_buf_.append(data, len);
+        buffer_client_input(data, len);
         break;
       case State::closing:  // lingering: discard
       case State::tunnel:

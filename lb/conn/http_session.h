@@ -75,6 +75,7 @@ class HttpSession final : public Session,
   void enter_reading_head();
   void feed_client(const char* data, size_t len);
   void handle_head();
+  void buffer_client_input(const char* data, size_t len);
   // connecting
   void connect_upstream(bool allow_reuse);
   // proxying

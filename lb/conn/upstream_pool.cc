@@ -18,8 +18,7 @@ TransportPtr UpstreamPool::take(const std::string& backend) {
   if (it == idle_.end() || it->second.empty()) return nullptr;
   TransportPtr t = std::move(it->second.back().transport);
   it->second.pop_back();
-  t->set_handler(nullptr);
-  t->stop_reading();
+  t->set_handler(nullptr);  // still reading: the new owner sees the response (no epoll_ctl churn)
   return t;
 }
 

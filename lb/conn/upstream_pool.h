@@ -23,7 +23,8 @@ class UpstreamPool final : public TransportHandler {
   ~UpstreamPool() override;
 
   // An idle connection to `backend` (most recently used first), or null. The caller becomes the
-  // handler of the returned transport.
+  // handler of the returned transport, which is still reading (set_handler before the next
+  // loop turn).
   TransportPtr take(const std::string& backend);
   // Parks a reusable connection (its response fully read, nothing pending). Closes it instead
   // when the pool for this backend already holds `kMaxIdlePerBackend`.
