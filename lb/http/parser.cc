@@ -117,6 +117,13 @@ class Codec {
     return HPE_USER;
   }
   int bad_status() const { return kind_ == Kind::request ? 400 : 502; }
+  // Trailers are dropped, but their size is bounded like a head's (else a client could stream
+  // an endless trailer section that no body limit sees).
+  int count_trailer(size_t len) {
+    trailer_bytes_ += len;
+    if (trailer_bytes_ > limits_.max_head_bytes) return user_error(too_large_status(), "trailers too large");
+    return 0;
+  }
   int too_large_status() const { return kind_ == Kind::request ? 431 : 502; }
 
   ParseResult fail(int status, const char* reason) {
@@ -176,6 +183,7 @@ class Codec {
   enum class Cur : uint8_t { none, field, value } cur_ = Cur::none;
   uint32_t head_bytes_ = 0;
   uint64_t body_bytes_ = 0;
+  uint64_t trailer_bytes_ = 0;
   uint32_t cl_count_ = 0, te_count_ = 0, host_count_ = 0;
   int host_index_ = -1;
   bool te_chunked_ = false;  // every TE header is exactly "chunked"
@@ -218,6 +226,7 @@ void Codec::start_message() {
   cur_ = Cur::none;
   head_bytes_ = 0;
   body_bytes_ = 0;
+  trailer_bytes_ = 0;
   cl_count_ = te_count_ = host_count_ = 0;
   host_index_ = -1;
   te_chunked_ = true;
@@ -248,7 +257,7 @@ int Codec::cb_status(llhttp_t* p, const char* at, size_t len) {
 
 int Codec::cb_header_field(llhttp_t* p, const char* at, size_t len) {
   Codec& c = self(p);
-  if (c.state_ != State::head) return 0;  // chunk trailers: read and dropped
+  if (c.state_ != State::head) return c.count_trailer(len);  // chunk trailers: dropped
   if (c.cur_ != Cur::field) {
     if (c.raw_.size() >= c.limits_.max_headers)
       return c.user_error(c.too_large_status(), "too many header fields");
@@ -278,7 +287,7 @@ int Codec::cb_header_field_complete(llhttp_t* p) {
 
 int Codec::cb_header_value(llhttp_t* p, const char* at, size_t len) {
   Codec& c = self(p);
-  if (c.state_ != State::head) return 0;
+  if (c.state_ != State::head) return c.count_trailer(len);
   RawHeader& h = c.raw_.back();
   if (h.value.len == 0) h.value.off = uint32_t(c.buf_.size());
   c.buf_.append(at, len);

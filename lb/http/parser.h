@@ -26,7 +26,8 @@ namespace ebb::lb::http {
 struct ParserLimits {
   // Bytes from the first byte of a message through the blank line ending its head (request
   // line or status line + headers + CRLFs). A head of exactly this size is accepted; one byte
-  // more is an error: 431 for requests, 502 for responses.
+  // more is an error: 431 for requests, 502 for responses. The (dropped) trailer section of a
+  // chunked body has the same bound.
   uint32_t max_head_bytes = 64 * 1024;
   // Header lines per message; more is 431 (requests) / 502 (responses).
   uint32_t max_headers = 128;

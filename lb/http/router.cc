@@ -50,6 +50,7 @@ Router::Router(const config::Listener& listener) : default_pool_(listener.pool) 
 
 Router::Match Router::route(std::string_view host, std::string_view path) const {
   host = strip_port(host);
+  if (!host.empty() && host.back() == '.') host.remove_suffix(1);  // "example.com." is the same name
   for (size_t i = 0; i < routes_.size(); ++i) {
     const Entry& e = routes_[i];
     if (!e.host.empty()) {

@@ -23,7 +23,8 @@ class Router {
   // First route whose host and path_prefix both match, else the default pool.
   //  - host: compared case-insensitively, a ":port" suffix ignored (so raw Host values work);
   //    a route host "*.example.com" matches any name ending in ".example.com" with at least one
-  //    more label ("a.example.com", "a.b.example.com"), not "example.com" itself. A route
+  //    more label ("a.example.com", "a.b.example.com"), not "example.com" itself. One trailing
+  //    dot of the request host is ignored ("example.com." = "example.com"). A route
   //    without host matches every request (also ones without Host).
   //  - path: byte-wise prefix match of path_prefix (case-sensitive); none = any.
   Match route(std::string_view host, std::string_view path) const;

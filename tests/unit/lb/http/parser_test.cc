@@ -445,3 +445,24 @@ TEST_CASE("request parser: storage is reused across messages", "[http][parser]")
   CHECK(p.head().target.data() == target_storage);
   CHECK(s.heads.size() == 101);
 }
+
+TEST_CASE("request parser: trailer section is bounded", "[http][parser]") {
+  ParserLimits limits;
+  limits.max_head_bytes = 100;
+  std::string head = "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n";
+  std::string small = head + "T: " + std::string(50, 'v') + "\r\n\r\n";
+  std::string big = head;
+  for (int i = 0; i < 20; ++i) big += "T" + std::to_string(i) + ": " + std::string(20, 'v') + "\r\n";
+  big += "\r\n";
+  {
+    RecordingRequestSink s;
+    RequestParser p(s, limits);
+    CHECK(p.feed(small.data(), small.size()).status == ParseStatus::message_complete);
+  }
+  RecordingRequestSink s;
+  RequestParser p(s, limits);
+  auto r = p.feed(big.data(), big.size());
+  CHECK(r.status == ParseStatus::error);
+  CHECK(r.error_status == 431);
+  CHECK(s.completes == 0);
+}

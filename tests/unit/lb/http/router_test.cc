@@ -82,3 +82,10 @@ TEST_CASE("router: IPv6 host with port", "[http][router]") {
   CHECK(pool_of(r, "[::1]", "/") == "local");
   CHECK(pool_of(r, "[::2]", "/") == "default");
 }
+
+TEST_CASE("router: trailing dot of the request host", "[http][router]") {
+  Router r(listener_with({{"example.com", "", "ex"}, {"*.example.org", "", "org"}}));
+  CHECK(pool_of(r, "example.com.", "/") == "ex");
+  CHECK(pool_of(r, "Example.COM.:80", "/") == "ex");
+  CHECK(pool_of(r, "a.example.org.", "/") == "org");
+}
