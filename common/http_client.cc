@@ -530,6 +530,7 @@ HttpClient::Connection* HttpClient::take_idle(const std::string& key) {
     it->second.pop_back();
     if (now - c->idle_since <= static_cast<uint64_t>(options_.idle_timeout.count())) {
       if (it->second.empty()) idle_.erase(it);
+      uv_ref(reinterpret_cast<uv_handle_t*>(&c->tcp));
       return c;
     }
     close_connection(c);
@@ -540,6 +541,9 @@ HttpClient::Connection* HttpClient::take_idle(const std::string& key) {
 
 void HttpClient::park(Connection* conn) {
   conn->idle_since = uv_now(loop_);
+  // An idle connection alone does not keep the loop running (uv_run returns once no request
+  // is in flight); it still notices the server closing it whenever the loop runs.
+  uv_unref(reinterpret_cast<uv_handle_t*>(&conn->tcp));
   auto& list = idle_[conn->key];
   list.push_back(conn);
   if (list.size() > options_.max_idle_per_host) close_connection(list.front());

@@ -10,6 +10,14 @@
 //  - Response bodies: Content-Length, chunked, or until close; capped at max_body.
 //  - Optional keep-alive reuse per host:port. A request sent on a reused connection that the
 //    server had closed meanwhile is retried once on a fresh one (idempotent methods only).
+//    Idle connections are unref'd: they never keep uv_run from returning.
+//
+// Example (on the loop thread):
+//   HttpRequest req;
+//   req.target = backend.address;  req.path = "/healthz";  req.timeout = std::chrono::seconds(1);
+//   client.request(std::move(req), [](Result<HttpResponse> r) {
+//     if (!r) log::warn(r.error()); else if (r->status == 200) ...
+//   });
 // Not thread-safe: create, use and destroy a client on its loop's thread only.
 #pragma once
 #include <uv.h>

@@ -286,6 +286,7 @@ TEST_CASE("http client: keep-alive reuses one connection; Connection: close is h
     REQUIRE(out.result->ok());
     CHECK(out.result->value().body == "ok");
     CHECK(client.idle_connections() == 1);
+    CHECK(uv_run(loop.get(), UV_RUN_NOWAIT) == 0);  // idle connections do not hold the loop
   }
   auto closing = run(loop.get(), client, get(backend.address(), "/close"));
   REQUIRE(closing.result->ok());
