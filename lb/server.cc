@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "common/log.h"
+#include "lb/admin/lb_admin.h"
 #include "lb/notify.h"
 
 namespace ebb::lb {
@@ -166,9 +167,16 @@ void Server::on_worker_exit() {
 
 int run_server(const std::string& config_path, config::LbConfig config) {
   Server server(config_path);
+  admin::LbAdmin admin(server);  // admin API, health checks, metrics, events (lb/admin/lb_admin.h)
   auto started = server.start(std::move(config));
   if (!started) {
     std::fprintf(stderr, "ebb-lb: %s\n", started.error().c_str());
+    return 1;
+  }
+  if (auto a = admin.start(); !a) {  // workers already run: stop them before exiting
+    std::fprintf(stderr, "ebb-lb: %s\n", a.error().c_str());
+    server.shutdown();
+    server.run();
     return 1;
   }
   return server.run();

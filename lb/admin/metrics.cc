@@ -4,6 +4,7 @@
 #include <prometheus/text_serializer.h>
 
 #include <chrono>
+#include <algorithm>
 #include <limits>
 #include <sstream>
 
@@ -82,6 +83,11 @@ int64_t MetricsHub::now_ms() {
 }
 
 uint32_t MetricsHub::listener_slot(const std::string& name) {
+  std::lock_guard lock(mu_);
+  return listener_slot_locked(name);
+}
+
+uint32_t MetricsHub::listener_slot_locked(const std::string& name) {
   for (uint32_t i = 0; i < listener_names_.size(); ++i)
     if (listener_names_[i] == name) return i;
   if (listener_names_.size() >= max_listeners_) {
@@ -94,6 +100,7 @@ uint32_t MetricsHub::listener_slot(const std::string& name) {
 }
 
 uint32_t MetricsHub::backend_slot(const std::string& pool, const std::string& backend) {
+  std::lock_guard lock(mu_);
   auto key = std::make_pair(pool, backend);
   if (auto it = slot_by_key_.find(key); it != slot_by_key_.end()) {
     SlotInfo& s = slots_[it->second];
@@ -127,9 +134,18 @@ uint32_t MetricsHub::backend_slot(const std::string& pool, const std::string& ba
   return slot;
 }
 
+uint32_t MetricsHub::find_backend_slot(const std::string& pool, const std::string& backend) const {
+  std::lock_guard lock(mu_);
+  auto it = slot_by_key_.find({pool, backend});
+  if (it == slot_by_key_.end() || !slots_[it->second].live) return kNoSlot;
+  return it->second;
+}
+
 void MetricsHub::release_backend_slot(const std::string& pool, const std::string& backend) {
+  std::lock_guard lock(mu_);
   auto it = slot_by_key_.find({pool, backend});
   if (it == slot_by_key_.end() || !slots_[it->second].live) return;
+  epoch_.fetch_add(1, std::memory_order_release);
   slots_[it->second].live = false;
   slots_[it->second].released_ms = now_ms();
   free_slots_.push_back(it->second);
@@ -137,11 +153,41 @@ void MetricsHub::release_backend_slot(const std::string& pool, const std::string
 }
 
 void MetricsHub::on_health_check(const std::string& pool, const std::string& backend, bool pass) {
+  std::lock_guard lock(mu_);
   auto& c = health_checks_[{pool, backend}];
   (pass ? c.first : c.second)++;
 }
 
-void MetricsHub::on_reload(bool ok) { (ok ? reloads_ok_ : reloads_failed_)++; }
+void MetricsHub::on_reload(bool ok) {
+  std::lock_guard lock(mu_);
+  (ok ? reloads_ok_ : reloads_failed_)++;
+}
+
+void MetricsHub::set_reloads(uint64_t ok, uint64_t failed) {
+  std::lock_guard lock(mu_);
+  reloads_ok_ = ok;
+  reloads_failed_ = failed;
+}
+
+void MetricsHub::set_listener_totals(std::map<std::string, ListenerTotals> totals) {
+  std::lock_guard lock(mu_);
+  listener_totals_ = std::move(totals);
+  for (const auto& [name, t] : listener_totals_) listener_slot_locked(name);
+}
+
+double MetricsHub::mean_latency_ms(const std::string& pool, const std::string& backend) const {
+  std::lock_guard lock(mu_);
+  auto it = slot_by_key_.find({pool, backend});
+  if (it == slot_by_key_.end() || !slots_[it->second].live) return -1;
+  const uint32_t hist = (max_listeners_ + 1) * kCodeClasses;
+  uint64_t count = 0, sum_ns = 0;
+  for (const auto& w : workers_) {
+    const WorkerMetrics::Counter* c = w->backend(it->second);
+    for (uint32_t i = 0; i < kBuckets; ++i) count += c[hist + i].load(std::memory_order_relaxed);
+    sum_ns += c[hist + kBuckets].load(std::memory_order_relaxed);
+  }
+  return count == 0 ? -1 : static_cast<double>(sum_ns) / 1e6 / static_cast<double>(count);
+}
 
 namespace {
 using prometheus::ClientMetric;
@@ -178,6 +224,7 @@ const char* kCodeNames[kCodeClasses] = {"1xx", "2xx", "3xx", "4xx", "5xx"};
 }  // namespace
 
 std::string MetricsHub::render(const std::vector<BackendStatus>& backends) const {
+  std::lock_guard lock(mu_);
   using L = ClientMetric::Label;
   auto requests = family("ebb_requests_total", "Requests (L7) or connections (L4) proxied, by status class.",
                          MetricType::Counter);
@@ -201,8 +248,10 @@ std::string MetricsHub::render(const std::vector<BackendStatus>& backends) const
                       {L{"listener", listener_names_[l]}, L{"pool", info.pool},
                        L{"backend", info.backend}, L{"code", kCodeNames[k]}},
                       v);
-    ClientMetric h = labelled({L{"pool", info.pool}, L{"backend", info.backend}});
     const uint64_t* hist = sum.data() + rows * kCodeClasses;
+    if (info.backend.empty() && std::all_of(hist, hist + kBuckets, [](uint64_t v) { return v == 0; }))
+      continue;  // the pool's "no backend" slot has no latency series until it is used
+    ClientMetric h = labelled({L{"pool", info.pool}, L{"backend", info.backend}});
     uint64_t cumulative = 0;
     for (uint32_t i = 0; i < kBuckets; ++i) {
       cumulative += hist[i];
@@ -227,6 +276,13 @@ std::string MetricsHub::render(const std::vector<BackendStatus>& backends) const
       for (uint32_t k = 0; k < WorkerMetrics::kListenerFields; ++k)
         f[k] += w->listeners_[l * WorkerMetrics::kListenerFields + k].load(std::memory_order_relaxed);
     const std::string& name = listener_names_[l];
+    if (auto t = listener_totals_.find(name); t != listener_totals_.end()) {
+      f[WorkerMetrics::kConnOpen] += t->second.connections_total;
+      f[WorkerMetrics::kConnClose] += t->second.connections_total -
+                                      static_cast<uint64_t>(std::max<int64_t>(0, t->second.connections_active));
+      f[WorkerMetrics::kTlsOk] += t->second.tls_ok;
+      f[WorkerMetrics::kTlsFail] += t->second.tls_fail;
+    }
     // Opens and closes are counted by the same worker, but read at slightly different
     // moments: never show a negative gauge.
     const uint64_t open = f[WorkerMetrics::kConnOpen], closed = f[WorkerMetrics::kConnClose];

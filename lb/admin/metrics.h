@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -93,7 +94,9 @@ struct BackendStatus {
   int64_t active = 0;  // BackendLive::active
 };
 
-// Owned by the control thread; every method is control-thread only unless said otherwise.
+// Owned by the control thread. Slot assignment, release, health/reload counts and render are
+// serialised by an internal mutex, so a worker may also ask for a slot on a cache miss (rare:
+// once per backend per worker); the per-request path never locks.
 class MetricsHub {
  public:
   // `workers` blocks are created up front; `max_listeners` bounds listener slots (listener names
@@ -110,6 +113,8 @@ class MetricsHub {
   // requests that never reached one (503). Allocates counter memory for every worker before it
   // returns, so a slot may be published to workers right after. kNoSlot if exhausted.
   uint32_t backend_slot(const std::string& pool, const std::string& backend);
+  // The live slot of a (pool, backend), or kNoSlot; never creates one (worker cache misses).
+  uint32_t find_backend_slot(const std::string& pool, const std::string& backend) const;
   // The backend left its pool: its series disappear; the slot is reused only after a quarantine.
   void release_backend_slot(const std::string& pool, const std::string& backend);
 
@@ -119,6 +124,20 @@ class MetricsHub {
   // The exposition text (version 0.0.4) of every SPEC §6 metric. `backends` are the current
   // members with their state (ebb_backend_active/up/state).
   std::string render(const std::vector<BackendStatus>& backends) const;
+
+  // Changes whenever a slot is released; slot caches compare it to know when to forget.
+  uint64_t epoch() const { return epoch_.load(std::memory_order_acquire); }
+  // Mean request duration (ms) of a backend over its lifetime, or -1 without data.
+  double mean_latency_ms(const std::string& pool, const std::string& backend) const;
+  // Connection/TLS totals the core counts itself (it has no per-listener WorkerMetrics calls);
+  // when set for a listener name they replace the worker blocks' values for that listener.
+  struct ListenerTotals {
+    uint64_t connections_total = 0;
+    int64_t connections_active = 0;
+    uint64_t tls_ok = 0, tls_fail = 0;
+  };
+  void set_listener_totals(std::map<std::string, ListenerTotals> totals);
+  void set_reloads(uint64_t ok, uint64_t failed);
 
   static constexpr int64_t kSlotQuarantineMs = 5 * 60 * 1000;
 
@@ -131,6 +150,11 @@ class MetricsHub {
   };
 
   static int64_t now_ms();
+  uint32_t listener_slot_locked(const std::string& name);
+
+  mutable std::mutex mu_;
+  std::atomic<uint64_t> epoch_{0};
+  std::map<std::string, ListenerTotals> listener_totals_;
 
   uint32_t max_listeners_;
   uint32_t slot_stride_;

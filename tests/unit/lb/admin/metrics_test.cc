@@ -182,3 +182,28 @@ TEST_CASE("metrics: many backends span several chunks") {
   CHECK(has_line(text, R"(ebb_requests_total{listener="web",pool="p",backend="b199",code="2xx"} 1)"));
   CHECK(has_line(text, R"(ebb_requests_total{listener="web",pool="p",backend="b64",code="2xx"} 1)"));
 }
+
+TEST_CASE("metrics: lookups for worker caches, core-provided listener totals, mean latency") {
+  MetricsHub hub(1, 4);
+  const uint32_t l = hub.listener_slot("web");
+  CHECK(hub.find_backend_slot("app", "a:1") == kNoSlot);  // never creates
+  const uint32_t a = hub.backend_slot("app", "a:1");
+  CHECK(hub.find_backend_slot("app", "a:1") == a);
+  CHECK(hub.mean_latency_ms("app", "a:1") < 0);
+  hub.worker(0).on_request(l, a, 200, 2'000'000, 0, 0);
+  hub.worker(0).on_request(l, a, 200, 4'000'000, 0, 0);
+  CHECK(hub.mean_latency_ms("app", "a:1") == Approx(3.0));
+  const uint64_t epoch = hub.epoch();
+  hub.release_backend_slot("app", "a:1");
+  CHECK(hub.epoch() != epoch);
+  CHECK(hub.find_backend_slot("app", "a:1") == kNoSlot);
+
+  hub.set_listener_totals({{"web", {10, 4, 0, 0}}, {"*", {3, 1, 2, 1}}});
+  const std::string text = hub.render({});
+  CHECK(has_line(text, R"(ebb_connections_total{listener="web"} 10)"));
+  CHECK(has_line(text, R"(ebb_connections_active{listener="web"} 4)"));
+  CHECK(has_line(text, R"(ebb_connections_active{listener="*"} 1)"));
+  CHECK(has_line(text, R"(ebb_tls_handshakes_total{listener="*",result="ok"} 2)"));
+  hub.set_reloads(7, 1);
+  CHECK(has_line(hub.render({}), R"(ebb_config_reloads_total{result="success"} 7)"));
+}
