@@ -91,7 +91,7 @@ void build_deadline(std::span<const Candidate> candidates, std::span<const uint6
   }
 }
 
-constexpr uint64_t kSmoothBuildBudget = 4'000'000;  // steps × backends: a few ms at most
+constexpr uint64_t kSmoothBuildBudget = 1'000'000;  // steps × backends: ~3 ms at most
 
 }  // namespace
 

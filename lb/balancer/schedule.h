@@ -1,7 +1,7 @@
 // An interleaved weighted schedule, precomputed when a selector is built: slot t holds the backend
 // for the t-th pick of a cycle of W = Σweights picks. Backend i owns exactly w_i slots per cycle,
 // spread evenly instead of in bursts: nginx's smooth weighted round robin when that is cheap to
-// run (W × n ≤ 4 M steps), else earliest-deadline-first at the ideal times (k + ½)·W/w_i. Used by
+// run (W × n ≤ 1 M steps), else earliest-deadline-first at the ideal times (k + ½)·W/w_i. Used by
 // round_robin, weighted_round_robin and hash's keyless fallback. Picking is one load plus a
 // per-worker cursor.
 #pragma once
