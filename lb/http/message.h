@@ -39,8 +39,9 @@ struct RequestHead {
   std::string_view method;  // as sent, e.g. "GET" (llhttp only accepts known methods)
   bool is_head = false;     // method == HEAD: the response has no body
   std::string_view target;  // request-target as sent: origin-form "/a?b", absolute-form, or "*"
-  std::string_view path;    // the path of the target, without query: "/a" ("*" for OPTIONS *)
-  std::string_view origin_target;  // target in origin-form (path + query) for the upstream request line
+  std::string_view path;    // the path of the target, without query or fragment: "/a" ("*" for OPTIONS *)
+  // The target in origin-form (path + query, fragment dropped) for the upstream request line.
+  std::string_view origin_target;
   int version_minor = 1;    // HTTP/1.<version_minor>: 0 or 1
   HeaderList headers;
   std::optional<uint64_t> content_length;  // a valid, single Content-Length

@@ -565,6 +565,14 @@ struct TargetParts {
 };
 
 bool split_target(std::string_view t, bool options, TargetParts& out) {
+  // llhttp (loose) lets HTAB and obs-text through in a target; a backend that splits the
+  // request line on whitespace would read a tab differently, so refuse every CTL, SP and DEL.
+  for (char ch : t) {
+    auto u = static_cast<unsigned char>(ch);
+    if (u <= 0x20 || u == 0x7f) return false;
+  }
+  // A fragment is never sent to a server (RFC 9110 §4.2.4): drop it.
+  t = t.substr(0, t.find('#'));
   if (t.empty()) return false;
   if (t[0] == '/') {
     out.origin_len = t.size();

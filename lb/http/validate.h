@@ -12,6 +12,9 @@
 //    values with CTL bytes other than HTAB (NUL, CR, LF, DEL...), obs-fold continuation lines,
 //    bare LF or bare CR line endings (llhttp rejects those; we keep it strict).
 //  - HTTP/1.1 requests without Host, several Host headers, an invalid Host value.
+//  - A request-target with SP, HTAB, other CTLs or DEL (llhttp lets HTAB through), an
+//    absolute-form target with userinfo or a scheme other than http/https, "*" except for
+//    OPTIONS, CONNECT (501), HTTP versions other than 1.0 and 1.1.
 #pragma once
 #include <cstdint>
 #include <optional>

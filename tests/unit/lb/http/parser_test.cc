@@ -298,6 +298,14 @@ TEST_CASE("request parser: absolute-form and asterisk targets", "[http][parser]"
   CHECK(h.host == "[::1]");
   h = parse("GET / HTTP/1.0\r\n\r\n");
   CHECK(h.host.empty());
+  h = parse("GET /p?q#frag HTTP/1.1\r\nHost: a\r\n\r\n");
+  CHECK(h.path == "/p");
+  CHECK(h.origin_target == "/p?q");
+  h = parse("GET /p#f?notquery HTTP/1.1\r\nHost: a\r\n\r\n");
+  CHECK(h.path == "/p");
+  CHECK(h.origin_target == "/p");
+  h = parse("GET http://a.test/x#f HTTP/1.1\r\nHost: a.test\r\n\r\n");
+  CHECK(h.origin_target == "/x");
 }
 
 TEST_CASE("request parser: head size limit is exact", "[http][parser]") {

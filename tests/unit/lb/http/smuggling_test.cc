@@ -159,6 +159,12 @@ TEST_CASE("smuggling: header syntax", "[http][smuggling]") {
   SECTION("DEL in a value") { expect_rejected("GET / HTTP/1.1\r\nHost: a\r\nX: a\x7f" "b\r\n\r\n"); }
   SECTION("control character in the target") { expect_rejected("GET /a\x01 HTTP/1.1\r\nHost: a\r\n\r\n"); }
   SECTION("space in the target") { expect_rejected("GET /a b HTTP/1.1\r\nHost: a\r\n\r\n"); }
+  SECTION("tab in the target (llhttp accepts it)") {
+    expect_rejected("GET /a\tb HTTP/1.1\r\nHost: a\r\n\r\n");
+  }
+  SECTION("DEL in the target") { expect_rejected("GET /a\x7f HTTP/1.1\r\nHost: a\r\n\r\n"); }
+  SECTION("trailing space after the version") { expect_rejected("GET / HTTP/1.1 \r\nHost: a\r\n\r\n"); }
+  SECTION("tab between method and target") { expect_rejected("GET\t/ HTTP/1.1\r\nHost: a\r\n\r\n"); }
 }
 
 TEST_CASE("smuggling: every CTL byte in a header value is rejected", "[http][smuggling]") {
