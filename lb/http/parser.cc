@@ -1,10 +1,12 @@
 // RequestParser / ResponseParser: llhttp (built in its default, non-strict mode) plus our own
 // checks where llhttp is lenient (see validate.h for the policy):
-//  - llhttp accepts whitespace before the colon, obs-fold lines, a bare LF as the blank line
-//    ending a head or a chunked body, HTTP/0.9 and HTTP/2.0 version strings, TE in HTTP/1.0.
-//  - We scan each head for line endings (memchr for LF: every LF preceded by CR, never
-//    followed by SP/HTAB), check names/values/counts in the header callbacks, and decide on
-//    the head as a whole (smuggling rules, Host, limits) after llhttp pauses at its end.
+//  - llhttp 8.1 accepts SP in header names ("Host : a"), obs-fold lines, a bare LF or "\r\r\n"
+//    as the blank line ending a head or a chunked body, HTAB in the request-target, HTTP/0.9
+//    and HTTP/2.0 version strings, and TE in HTTP/1.0.
+//  - We scan each head's line endings (every LF preceded by CR, every CR followed by LF, no
+//    line starting with SP/HTAB), check names and counts in the header callbacks, and decide
+//    on the head as a whole (smuggling rules, Host, target, limits) after llhttp pauses at its
+//    end. llhttp's own checks cover the rest (validate.h; unit tests pin down the byte classes).
 //
 // Flow per message: llhttp runs until on_headers_complete, which always pauses, so the head's
 // exact end is known; complete_head() validates it and calls the sink outside of llhttp; then
@@ -59,9 +61,8 @@ Known classify(std::string_view n) {
   }
 }
 
-}  // namespace
-
-// One llhttp parser with our state; `Head` is RequestHead or ResponseHead.
+// One llhttp parser plus our per-connection and per-message state; the request and response
+// parsers are thin wrappers around it (Kind says which).
 class Codec {
  public:
   Codec(Kind kind, const ParserLimits& limits, RequestSink* rs, ResponseSink* ps)
@@ -713,6 +714,8 @@ int Codec::complete_response_head(const char*& reason) {
   build_headers(h.headers);
   return 0;
 }
+
+}  // namespace
 
 // ---- public wrappers ----
 
