@@ -1,11 +1,14 @@
 #include "lb/balancer/sticky.h"
 
+#include "lb/balancer/hash_key.h"
+
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -165,6 +168,12 @@ Result<StickyKey> load_sticky_key(const config::Pool& pool) {
   return key;
 }
 
+int64_t sticky_now_s() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 uint64_t sticky_identity_tag(const StickyKey& key, std::string_view identity) {
   unsigned char out[32];
   if (!hmac(key.bytes, {"id", identity}, out)) std::abort();
@@ -214,6 +223,28 @@ StickyTable::StickyTable(const StickyKey& key, std::span<const Backend> backends
       healthy_.emplace_back(tag, static_cast<uint32_t>(i));
   }
   std::sort(healthy_.begin(), healthy_.end());
+}
+
+StickyTable::StickyTable(const config::Pool& pool, const StickyKey& key,
+                         std::span<const Backend> backends)
+    : StickyTable(key, backends,
+                  std::chrono::duration_cast<std::chrono::seconds>(pool.sticky_ttl).count()) {
+  enabled_ = !pool.sticky_cookie.empty();
+  cookie_name_ = pool.sticky_cookie;
+}
+
+std::optional<size_t> StickyTable::find_in_request(std::optional<std::string_view> cookie_header,
+                                                   int64_t now_s) const {
+  if (!enabled_ || !cookie_header) return std::nullopt;
+  const auto token = find_cookie(*cookie_header, cookie_name_);
+  if (!token) return std::nullopt;
+  return find(*token, now_s);
+}
+
+std::string StickyTable::set_cookie(size_t index, int64_t now_s, bool secure) const {
+  const std::string token = issue(index, now_s);
+  if (token.empty()) return {};
+  return sticky_set_cookie(cookie_name_, token, ttl_s_, secure);
 }
 
 std::optional<size_t> StickyTable::find(std::string_view token, int64_t now_s) const {

@@ -39,6 +39,9 @@ StickyKey make_sticky_key(std::string_view pool_name, std::string_view secret);
 // whitespace stripped; at least 16 bytes) or, without one, derived from the name.
 Result<StickyKey> load_sticky_key(const config::Pool& pool);
 
+// Thread: any. Wall-clock seconds, the time base of token expiry (shared by nodes and restarts).
+int64_t sticky_now_s();
+
 // Thread: any. The opaque per-backend tag carried in tokens.
 uint64_t sticky_identity_tag(const StickyKey& key, std::string_view identity);
 
@@ -56,14 +59,32 @@ std::string sticky_set_cookie(std::string_view name, std::string_view token, int
 
 // A pool snapshot's sticky state: which backend each tag belongs to. Built by the control thread
 // with the snapshot; read by workers.
+//
+// Use in the HTTP path (sketch):
+//   request:  if (auto i = table.find_in_request(cookie_header, sticky_now_s()); i && !tried(*i))
+//               backend = *i;                       // pinned
+//             else { backend = selector.pick(...); issue = table.enabled(); }
+//   response: if (issue) add "Set-Cookie: " + table.set_cookie(backend, sticky_now_s(), tls)
 class StickyTable {
  public:
   StickyTable() = default;  // sticky cookies off: find() never matches
   // Thread: control. `backends` is the snapshot's vector (indices are the same as pick()'s).
   StickyTable(const StickyKey& key, std::span<const Backend> backends, int64_t ttl_s);
+  // Thread: control. Enabled iff pool.sticky_cookie is set; cookie name and TTL from the pool.
+  // `key` from load_sticky_key(pool), loaded once per config load (it may read a file).
+  StickyTable(const config::Pool& pool, const StickyKey& key, std::span<const Backend> backends);
 
   bool enabled() const { return enabled_; }
   int64_t ttl_s() const { return ttl_s_; }
+  const std::string& cookie_name() const { return cookie_name_; }
+
+  // Thread: any worker. find() on the value of this table's cookie in a Cookie header value.
+  std::optional<size_t> find_in_request(std::optional<std::string_view> cookie_header,
+                                        int64_t now_s) const;
+
+  // Thread: any worker. The Set-Cookie value pinning the client to backends[index]:
+  // "<name>=<token>; Path=/; Max-Age=<ttl>; HttpOnly" (+ "; Secure" when `secure`).
+  std::string set_cookie(size_t index, int64_t now_s, bool secure) const;
 
   // Thread: any worker. The index of the healthy backend `token` pins, or nullopt: bad, expired
   // or foreign token, or a backend that is draining, unhealthy or gone (balance normally and
@@ -75,6 +96,7 @@ class StickyTable {
 
  private:
   bool enabled_ = false;
+  std::string cookie_name_;
   StickyKey key_;
   int64_t ttl_s_ = 0;
   std::vector<uint64_t> tag_by_index_;                    // every backend of the snapshot

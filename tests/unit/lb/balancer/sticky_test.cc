@@ -3,6 +3,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 
@@ -153,4 +155,29 @@ TEST_CASE("sticky: key from the pool name or from the secret file", "[sticky]") 
   k = load_sticky_key(pool);
   REQUIRE_FALSE(k.ok());
   REQUIRE(k.error().find("/nonexistent/ebb-secret") != std::string::npos);
+}
+
+TEST_CASE("sticky: the pool-configured table reads its cookie and writes Set-Cookie", "[sticky]") {
+  auto backends = make_backends(3);
+  config::Pool pool = make_pool(config::Balance::round_robin, "app");
+  StickyTable off(pool, make_sticky_key("app", ""), backends);
+  REQUIRE_FALSE(off.enabled());
+  REQUIRE_FALSE(off.find_in_request("srv=anything", kNow));
+
+  pool.sticky_cookie = "srv";
+  pool.sticky_ttl = std::chrono::minutes(90);
+  StickyTable table(pool, make_sticky_key("app", ""), backends);
+  REQUIRE(table.enabled());
+  REQUIRE(table.ttl_s() == 5400);
+  const std::string value = table.set_cookie(2, kNow, true);
+  REQUIRE(value.rfind("srv=", 0) == 0);
+  REQUIRE(value.size() == 4 + kStickyTokenChars + std::string("; Path=/; Max-Age=5400; HttpOnly; Secure").size());
+  REQUIRE(value.find("; Path=/; Max-Age=5400; HttpOnly; Secure") == 4 + kStickyTokenChars);
+  const std::string token = value.substr(4, kStickyTokenChars);
+  // The application's own cookies around ours do not matter.
+  REQUIRE(table.find_in_request("app=1; srv=" + token + "; other=2", kNow + 60) == 2u);
+  REQUIRE_FALSE(table.find_in_request("app=1; other=2", kNow));
+  REQUIRE_FALSE(table.find_in_request(std::nullopt, kNow));
+  REQUIRE_FALSE(table.find_in_request("srv=" + token, kNow + 5400));
+  REQUIRE(std::abs(sticky_now_s() - static_cast<int64_t>(std::time(nullptr))) <= 1);
 }
