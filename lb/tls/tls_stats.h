@@ -3,6 +3,7 @@
 // path), summed by whoever scrapes. A listener's TlsStats survives reloads (TlsContextSet
 // hands it on), so the counters never go backwards.
 #pragma once
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -24,6 +25,16 @@ struct alignas(64) TlsHandshakeCounters {
 struct TlsHandshakeTotals {
   uint64_t ok = 0, resumed = 0, failed = 0, plain_http = 0, timeout = 0, closed = 0;
 };
+
+// The `result` label values of ebb_tls_handshakes_total with their counts (resumed and
+// plain_http are subsets of ok and failed, for extra metrics if wanted).
+struct HandshakeResultCount {
+  const char* result;
+  uint64_t count;
+};
+inline std::array<HandshakeResultCount, 4> handshake_results(const TlsHandshakeTotals& t) {
+  return {{{"ok", t.ok}, {"failed", t.failed}, {"timeout", t.timeout}, {"closed", t.closed}}};
+}
 
 class TlsStats {
  public:

@@ -25,6 +25,7 @@ constexpr size_t kDeliverBudget = 256 * 1024;
 
 TransportPtr TlsTransport::wrap(uv_loop_t* loop, TransportPtr inner, std::shared_ptr<TlsContext> ctx,
                                 std::chrono::milliseconds handshake_timeout) {
+  if (!inner) return nullptr;
   auto* t = new TlsTransport(loop, std::move(inner), std::move(ctx));
   TransportPtr owned(t);
   if (t->session_.state() == TlsSession::State::failed) {

@@ -28,7 +28,9 @@ inline constexpr std::chrono::milliseconds kDefaultHandshakeTimeout{10000};
 class TlsTransport final : public Transport, private TransportHandler {
  public:
   // Worker thread (the one whose loop is `loop` and whose context `ctx` is). Takes over `inner`
-  // (freshly accepted, no handler yet) and starts the server handshake on it. Never null.
+  // (freshly accepted, no handler yet) and starts the server handshake on it. Returns null only
+  // if `inner` is null. Wrap after any admission check (max_connections): closing a wrapped
+  // transport before its handshake ends counts as a "closed" handshake.
   static TransportPtr wrap(uv_loop_t* loop, TransportPtr inner, std::shared_ptr<TlsContext> ctx,
                            std::chrono::milliseconds handshake_timeout = kDefaultHandshakeTimeout);
 

@@ -243,3 +243,16 @@ def test_reload_swaps_certificate_and_keeps_open_connection(procs, pki, tmp_path
             assert new.getpeercert()["subject"] == ((("commonName", "example.com v2"),),)
     finally:
         old.close()
+
+
+def test_clients_hanging_up_early_do_not_hurt_the_server(procs, pki):
+    p, port = start_server(procs, *pki["site"])
+    ctx = client_ctx(pki)
+    for _ in range(20):
+        s = connect(ctx, port, "www.example.com")
+        s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        # Reset at once: the response (and our close_notify) hit a dead socket (EPIPE, not SIGPIPE).
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+        s.close()
+    assert p.alive()
+    assert int(stats(pki, port)["ok"]) >= 21

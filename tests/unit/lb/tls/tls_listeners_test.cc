@@ -42,6 +42,10 @@ TEST_CASE("tls_listeners: one set per TLS listener; reload keeps ticket keys and
   CHECK(web2 != web);
   CHECK(web2->tickets() == web->tickets());
   CHECK(web2->stats()->totals().ok == 5);
+  auto results = handshake_results(web2->stats()->totals());
+  CHECK(std::string(results[0].result) == "ok");
+  CHECK(results[0].count == 5);
+  CHECK(std::string(results[2].result) == "timeout");
 
   auto bad = second->rebuild(config_with({{"web", tls_config(pki.mismatched)}, {"api", tls_config(pki.weak_rsa)}}), 2);
   REQUIRE_FALSE(bad.ok());

@@ -115,6 +115,7 @@ void on_connection(uv_stream_t* l, int status) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  ::signal(SIGPIPE, SIG_IGN);  // a client that hangs up must not kill us on the next write (as ebb-lb)
   Server s;
   g_server = &s;
   int port = 0;
