@@ -8,54 +8,16 @@ import shutil
 import signal
 import socket
 import ssl
-import subprocess
 
 import pytest
 
-import ebbtest
 from ebbtest import binary, free_port, run, wait_port, wait_until
-
-
-def openssl(*args, cwd):
-    r = run(["openssl", *args], cwd=cwd)
-    assert r.returncode == 0, r.stderr
-    return r
+from tls_support import make_pki
 
 
 @pytest.fixture(scope="module")
 def pki(tmp_path_factory):
-    d = tmp_path_factory.mktemp("pki")
-    (d / "ext_ca").write_text("basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n")
-    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-            "-keyout", "root.key", "-out", "root.pem", "-subj", "/CN=ebb test root", "-days", "30",
-            "-addext", "basicConstraints=critical,CA:TRUE",
-            "-addext", "keyUsage=critical,keyCertSign,cRLSign", cwd=d)
-    openssl("req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-            "-keyout", "int.key", "-out", "int.csr", "-subj", "/CN=ebb test intermediate", cwd=d)
-    openssl("x509", "-req", "-in", "int.csr", "-CA", "root.pem", "-CAkey", "root.key",
-            "-CAcreateserial", "-out", "int.pem", "-days", "30", "-extfile", "ext_ca", cwd=d)
-
-    def leaf(name, keyspec, cn, sans):
-        (d / f"{name}.ext").write_text(
-            "basicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\nsubjectAltName="
-            + ",".join(f"DNS:{s}" for s in sans) + "\n")
-        newkey = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"] if keyspec == "ec" \
-            else ["-newkey", "rsa:2048"]
-        openssl("req", "-new", *newkey, "-nodes", "-keyout", f"{name}.key", "-out", f"{name}.csr",
-                "-subj", f"/CN={cn}", cwd=d)
-        openssl("x509", "-req", "-in", f"{name}.csr", "-CA", "int.pem", "-CAkey", "int.key",
-                "-CAcreateserial", "-out", f"{name}.leaf", "-days", "30", "-extfile", f"{name}.ext", cwd=d)
-        (d / f"{name}.pem").write_text((d / f"{name}.leaf").read_text() + (d / "int.pem").read_text())
-        os.chmod(d / f"{name}.key", 0o600)
-        return str(d / f"{name}.pem"), str(d / f"{name}.key")
-
-    return {
-        "dir": d,
-        "root": str(d / "root.pem"),
-        "site": leaf("site", "ec", "example.com", ["example.com", "www.example.com"]),
-        "site_v2": leaf("site_v2", "ec", "example.com v2", ["example.com", "www.example.com"]),
-        "wild": leaf("wild", "rsa", "wildcard example.org", ["*.example.org"]),
-    }
+    return make_pki(tmp_path_factory.mktemp("pki"))
 
 
 def start_server(procs, cert, key, *extra, name="tls"):
