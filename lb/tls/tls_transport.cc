@@ -1,6 +1,7 @@
 #include "lb/tls/tls_transport.h"
 
 #include <algorithm>
+#include <cstring>
 #include <string>
 
 #include "common/log.h"
@@ -18,6 +19,9 @@ thread_local std::string t_cipher;
 
 // Encrypt in slices so one big write does not build a matching ciphertext copy in memory.
 constexpr size_t kEncryptSlice = 64 * 1024;
+// Up to one TLS record's worth of plaintext from write2's two pieces is merged first.
+constexpr size_t kSmallMerge = 16 * 1024;
+thread_local char t_plain_out[kSmallMerge];
 // Plaintext delivered per read callback before yielding to the loop (DESIGN point 7).
 constexpr size_t kDeliverBudget = 256 * 1024;
 
@@ -218,15 +222,22 @@ void TlsTransport::fail(int err) {
 
 bool TlsTransport::write2(std::string_view a, std::string_view b) {
   if (closed_ || failed_ || shut_) return false;
+  // Small head + body pieces go out as one TLS record (one AEAD pass, one record header).
+  if (!a.empty() && !b.empty() && a.size() + b.size() <= kSmallMerge) {
+    std::memcpy(t_plain_out, a.data(), a.size());
+    std::memcpy(t_plain_out + a.size(), b.data(), b.size());
+    if (!session_.write_plaintext(t_plain_out, a.size() + b.size())) return false;
+    return flush();
+  }
   for (std::string_view part : {a, b}) {
     while (!part.empty()) {
       size_t n = std::min(part.size(), kEncryptSlice);
       if (!session_.write_plaintext(part.data(), n)) return false;
-      if (!flush()) return false;
       part.remove_prefix(n);
+      if (session_.pending_ciphertext() >= kEncryptSlice && !flush()) return false;
     }
   }
-  return true;
+  return flush();  // one socket write for everything encrypted above
 }
 
 size_t TlsTransport::pending_write_bytes() const {

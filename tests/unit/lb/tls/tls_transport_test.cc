@@ -237,3 +237,20 @@ TEST_CASE("tls_transport: closing mid-handshake counts once and frees everything
   CHECK(f.ctx->counters().closed.load() == 1);
   f.run_loop_turns(2);  // the transport's memory goes in its timer's close callback
 }
+
+TEST_CASE("tls_transport: two-piece and large writes arrive intact", "[tls][transport]") {
+  Fixture f;
+  TestClient c(ClientOptions{});
+  REQUIRE(f.handshake(c));
+  std::string big(300 * 1024 + 7, '\0');
+  for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>(i * 131 + 7);
+  REQUIRE(f.t->write2("HTTP/1.1 200 OK\r\n\r\n", "tiny body"));   // merged into one record
+  REQUIRE(f.t->write2(std::string_view(big).substr(0, 1000), std::string_view(big).substr(1000)));
+  REQUIRE(f.t->write(big));
+  std::string got;
+  for (int i = 0; i < 100 && got.size() < 28 + 2 * big.size(); ++i) {
+    f.server_sends(c);
+    REQUIRE(c.read_available(got));
+  }
+  CHECK(got == "HTTP/1.1 200 OK\r\n\r\ntiny body" + big + big);
+}
