@@ -117,11 +117,14 @@ void HttpServer::accept_one() {
         if (n < 0) return conn->server->close_conn(conn);
         if (n == 0 || conn->responding) return;
         conn->seen += static_cast<size_t>(n);
-        llhttp_errno_t err = llhttp_execute(&conn->parser, b->base, static_cast<size_t>(n));
         int status = 0;
-        if (err == HPE_PAUSED) status = 200;  // out is ready
-        else if (err != HPE_OK) status = 400;
-        else if (conn->seen > kMaxHead) status = 431;
+        if (conn->seen > kMaxHead) {  // GET requests have no body: all of it is head
+          status = 431;
+        } else {
+          llhttp_errno_t err = llhttp_execute(&conn->parser, b->base, static_cast<size_t>(n));
+          if (err == HPE_PAUSED) status = 200;  // out is ready
+          else if (err != HPE_OK) status = 400;
+        }
         if (status == 0) return;
         if (status != 200)
           conn->out = "HTTP/1.1 " + std::to_string(status) + " " + reason(status) +

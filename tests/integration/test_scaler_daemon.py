@@ -123,3 +123,41 @@ def test_launches_replaces_and_readopts_without_duplicates(tmp_path, procs):
                 os.kill(pid, signal.SIGTERM)
             except ProcessLookupError:
                 pass
+
+
+def raw_exchange(port, data):
+    import socket
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+        s.sendall(data)
+        chunks = []
+        while True:
+            b = s.recv(65536)
+            if not b:
+                break
+            chunks.append(b)
+        return b"".join(chunks).decode(errors="replace")
+
+
+def test_metrics_listener_rejects_bad_requests_and_keeps_serving(tmp_path, procs):
+    metrics_port = free_port()
+    cfg = write_config(tmp_path, free_port(), metrics_port, free_port(), tmp_path / "state.json")
+    p = procs.start([binary("ebb-scaler"), "-c", cfg, "--dry-run"], "scaler")
+    wait_until(lambda: get(metrics_port, "/healthz")[0] == 200, timeout=10, what="the metrics listener")
+    cases = [
+        (b"GARBAGE\r\n\r\n", "400"),
+        (b"GET / HTTP/1.1\r\nHost: x\r\n" + b"X-Big: " + b"a" * 20000 + b"\r\n\r\n", "431"),
+        (b"POST /api/v1/decisions HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n", "405"),
+        (b"GET /nope HTTP/1.1\r\nHost: x\r\n\r\n", "404"),
+        (b"HEAD /healthz HTTP/1.1\r\nHost: x\r\n\r\n", "200"),
+    ]
+    for data, status in cases:
+        reply = raw_exchange(metrics_port, data)
+        assert reply.startswith(f"HTTP/1.1 {status} "), (data[:40], reply[:200])
+    # a client that connects and says nothing does not block others
+    import socket
+    idle = socket.create_connection(("127.0.0.1", metrics_port), timeout=5)
+    try:
+        assert get(metrics_port, "/healthz") == (200, "ok")
+    finally:
+        idle.close()
+    assert p.alive()
