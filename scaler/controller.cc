@@ -78,7 +78,9 @@ Result<void> Controller::start() {
       instances_.emplace(rec.address, t);
       continue;
     }
+    ++adopting_;
     driver_->adopt(t.inst, [this, t](Result<void> r) {
+      --adopting_;
       if (r) {
         log::info("re-adopted " + t.inst.address + (t.draining ? " (draining)" : ""));
         instances_.emplace(t.inst.address, t);
@@ -204,8 +206,10 @@ void Controller::observed() {
 }
 
 void Controller::decide_and_act() {
-  if (launching_ > 0) {
-    log::info("waiting for " + std::to_string(launching_) + " launch(es) before deciding");
+  // Deciding before the driver has answered would count too few instances and launch duplicates.
+  if (launching_ > 0 || adopting_ > 0) {
+    log::info("waiting for " + std::to_string(launching_) + " launch(es) and " + std::to_string(adopting_) +
+              " re-adoption(s) before deciding");
     return;
   }
   Observation obs;

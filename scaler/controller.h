@@ -104,6 +104,7 @@ class Controller {
   std::deque<Decision> decisions_;
   unsigned pending_ = 0;    // observation requests of the current tick still out
   unsigned launching_ = 0;  // launches not yet answered by the driver
+  unsigned adopting_ = 0;   // state-file instances not yet confirmed by the driver
   bool ticking_ = false;
 };
 
