@@ -40,6 +40,7 @@ Result<void> LbAdmin::start() {
   }
   http_ = std::make_unique<AdminServer>(server_.control_loop(), *this, opts);
   if (auto r = http_->listen(cfg.admin.listen); !r) return r;
+  listen_ = cfg.admin.listen;
   log::info("admin API on " + cfg.admin.listen.str());
 
   uv_timer_init(server_.control_loop(), sync_timer_.get());
@@ -54,11 +55,49 @@ Result<void> LbAdmin::start() {
             hub_->on_health_check(ref.pool, ref.address, r.pass);
           }});
   cp.on_change([this](const std::string& what) {
-    if (what.rfind("configuration reloaded", 0) == 0) events_.append(EventType::reload, "", "", "configuration reloaded");
+    if (what.rfind("configuration reloaded", 0) == 0) {
+      events_.append(EventType::reload, "", "", "configuration reloaded");
+      after_reload();
+    }
     schedule_sync();
   });
+  reloads_failed_seen_ = cp.reloads_failed();
+  uv_timer_init(server_.control_loop(), reload_watch_.get());
+  reload_watch_.mark_initialized();
+  reload_watch_->data = this;
+  uv_timer_start(reload_watch_.get(), [](uv_timer_t* t) { static_cast<LbAdmin*>(t->data)->watch_reloads(); },
+                 1000, 1000);
+  uv_unref(reload_watch_.handle());
   sync();
   return {};
+}
+
+void LbAdmin::after_reload() {
+  const config::LbConfig& cfg = server_.control().config();
+  if (!(cfg.admin.listen == listen_))
+    log::warn("admin.listen changed to " + cfg.admin.listen.str() + ": the admin API stays on " +
+              listen_.str() + " until a restart");
+  if (cfg.admin.token_file.empty()) {
+    if (!token_file_.empty()) log::info("admin: token_file removed; mutating routes are open");
+    token_file_.clear();
+    http_->set_token("");
+    return;
+  }
+  auto token = read_token_file(cfg.admin.token_file);
+  if (!token) {
+    log::error("admin." + token.error() + "; keeping the previous token");
+    return;
+  }
+  token_file_ = cfg.admin.token_file;
+  http_->set_token(*token);
+}
+
+void LbAdmin::watch_reloads() {
+  const uint64_t failed = server_.control().reloads_failed();
+  if (failed > reloads_failed_seen_)
+    events_.append(EventType::reload, "", "", "configuration rejected (see the log); the running configuration is kept",
+                   true);
+  reloads_failed_seen_ = failed;
 }
 
 void LbAdmin::schedule_sync() {
@@ -272,6 +311,7 @@ ApiResponse LbAdmin::reload() {
     start = nl + 1;
   }
   events_.append(EventType::reload, "", "", "configuration rejected: " + errors[0].get<std::string>(), true);
+  reloads_failed_seen_ = server_.control().reloads_failed();  // recorded here, not by the watcher
   return {400, json{{"error", "configuration rejected; the running configuration is kept"}, {"errors", errors}}};
 }
 

@@ -66,6 +66,8 @@ class LbAdmin final : public ControlApi, public RequestObserver {
   };
 
   void sync();            // membership/config of the control plane → health monitor, events
+  void after_reload();    // token_file re-read; admin.listen changes need a restart
+  void watch_reloads();   // 1 s timer: records SIGHUP reloads that were rejected
   void schedule_sync();   // sync() on the next loop turn (never re-entrantly inside the core)
   void on_health_change(const health::BackendRef& ref, const health::Transition& t);
   nlohmann::json pool_json(const void* pool_state);
@@ -79,6 +81,9 @@ class LbAdmin final : public ControlApi, public RequestObserver {
   std::unique_ptr<health::HealthMonitor> monitor_;
   std::unique_ptr<AdminServer> http_;
   UvHandle<uv_timer_t> sync_timer_;
+  UvHandle<uv_timer_t> reload_watch_;
+  uint64_t reloads_failed_seen_ = 0;
+  HostPort listen_;
   std::map<std::pair<std::string, std::string>, Known> known_;
   std::map<std::string, config::Health> pool_health_;
   std::string token_file_;

@@ -279,3 +279,23 @@ def test_bad_admin_requests_never_crash(procs, tmp_path):
             assert data.startswith(b"HTTP/1.1 4"), (raw[:40], data[:80])
     assert api(aport, "GET", "/healthz") == (200, "ok")
     assert lb.proc.alive()
+
+
+def test_sighup_reload_events_and_token_rotation(procs, tmp_path):
+    import signal
+    token_file = tmp_path / "token"
+    token_file.write_text("first\n")
+    lb, lport, aport, ports, text = start_all(procs, tmp_path, token_file=str(token_file))
+    assert api(aport, "POST", "/api/v1/reload", token="first")[0] == 200
+    token_file.write_text("second\n")
+    lb.proc.signal(signal.SIGHUP)
+    ebbtest.wait_until(lambda: api(aport, "POST", "/api/v1/reload", token="second")[0] == 200, 5,
+                       what="rotated token accepted")
+    assert api(aport, "POST", "/api/v1/reload", token="first")[0] == 401
+    good = lb.path.read_text()
+    lb.rewrite(good.replace("[[pools]]", "[[pools]]\nbogus_key = 1"))
+    lb.proc.signal(signal.SIGHUP)
+    ebbtest.wait_until(lambda: any(e["type"] == "reload" and "rejected" in e["message"]
+                                   for e in api(aport, "GET", "/api/v1/events")[1]), 5,
+                       what="rejected SIGHUP reload recorded")
+    assert backend_of(lport)[0] == 200
