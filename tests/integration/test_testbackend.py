@@ -538,6 +538,21 @@ def test_tcp_echo_with_half_close(procs):
     s.close()
 
 
+def test_tcp_greeting_names_the_backend_then_echoes(procs):
+    port = ebbtest.free_port()
+    procs.start([ebbtest.binary("ebb-testbackend"), "--listen", f"127.0.0.1:{port}",
+                 "--name", "t1", "--tcp-greeting"], "greet")
+    ebbtest.wait_port(port)
+    s = connect(port)
+    f = s.makefile("rb")
+    assert f.readline() == b"backend t1\n"
+    s.sendall(b"ping\n")
+    assert f.readline() == b"ping\n"
+    s.shutdown(socket.SHUT_WR)
+    assert f.read() == b""
+    s.close()
+
+
 # --- process -------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])

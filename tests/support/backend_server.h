@@ -19,6 +19,7 @@ struct Options {
   std::string name;        // X-Backend value; defaults to the listen address
   bool verbose = false;    // log each request to stderr
   bool tcp_echo = false;   // raw TCP echo instead of HTTP
+  bool tcp_greeting = false;  // tcp_echo: send "backend NAME\n" on connect
   bool start_unhealthy = false;
   uint64_t idle_timeout_ms = 0;  // close keep-alive connections idle this long (0 = never)
 };

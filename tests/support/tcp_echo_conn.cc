@@ -2,7 +2,13 @@
 
 #include <string>
 
+#include "tests/support/backend_server.h"
+
 namespace ebb::testbackend {
+
+void TcpEchoConn::on_accepted() {
+  if (server_.options().tcp_greeting) write_owned("backend " + server_.name() + "\n", kTagNone);
+}
 
 void TcpEchoConn::on_data(const char* data, size_t len) {
   write_owned(std::string(data, len), kTagNone);

@@ -14,7 +14,7 @@
 
 namespace {
 
-constexpr const char* kHelp = R"(usage: ebb-testbackend --listen HOST:PORT [--name NAME] [--tcp-echo] [--unhealthy]
+constexpr const char* kHelp = R"(usage: ebb-testbackend --listen HOST:PORT [--name NAME] [--tcp-echo | --tcp-greeting] [--unhealthy]
                        [--idle-timeout MS] [--verbose]
 
 An HTTP/1.1 test server (libuv + llhttp, one thread). Every HTTP response carries
@@ -26,6 +26,8 @@ Options:
   --name NAME         name used in X-Backend and bodies (default: the listen address)
   --tcp-echo          raw TCP echo server instead of HTTP: echoes every byte; when the client
                       shuts down its write side, the echo is flushed and ours is shut down too
+  --tcp-greeting      like --tcp-echo, but first sends "backend NAME\n" on every connection
+                      (shows which backend an L4 balancer picked)
   --unhealthy         start with /healthz failing (as if /fail-health had been called once)
   --idle-timeout MS   close a connection (FIN) after MS ms without a request in progress,
                       like a server's keep-alive timeout (default 0: never)
@@ -102,6 +104,9 @@ int main(int argc, char** argv) {
       options.name = std::string(arg.substr(7));
     } else if (arg == "--tcp-echo") {
       options.tcp_echo = true;
+    } else if (arg == "--tcp-greeting") {
+      options.tcp_echo = true;
+      options.tcp_greeting = true;
     } else if (arg == "--idle-timeout") {
       std::string ms;
       auto parsed = value(ms) ? ebb::testbackend::parse_decimal(ms, 86'400'000) : std::nullopt;
