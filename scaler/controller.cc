@@ -319,18 +319,24 @@ void Controller::cancel_drain(const std::string& address) {
 void Controller::finish_drains() {
   std::vector<std::string> done;
   for (auto& [addr, t] : instances_) {
-    if (!t.draining) continue;
+    if (!t.draining || t.terminating) continue;
     bool gone_everywhere = true;
     for (const auto& lb : lbs_) gone_everywhere = gone_everywhere && lb.pool_ok && !lb.members.count(addr);
     if (gone_everywhere || now() - t.drain_started >= cfg_.drain_timeout) done.push_back(addr);
   }
   for (const auto& addr : done) {
-    Tracked t = instances_[addr];
-    instances_.erase(addr);
-    metrics_.count_action("terminate");
+    Tracked& t = instances_[addr];
+    t.terminating = true;
     driver_->terminate(t.inst, [this, addr](Result<void> r) {
-      if (!r) log::warn("terminate " + addr + ": " + r.error());
-      else log::info("terminated " + addr);
+      auto it = instances_.find(addr);
+      if (!r) {
+        log::warn("terminate " + addr + ": " + r.error() + " (retried next interval)");
+        if (it != instances_.end()) it->second.terminating = false;
+        return;
+      }
+      log::info("terminated " + addr);
+      metrics_.count_action("terminate");
+      if (it != instances_.end()) instances_.erase(it);
       save();
     });
   }

@@ -59,6 +59,7 @@ class Controller {
     TimePoint drain_started{};
     bool healthy_seen = false;
     std::optional<double> cpu;
+    bool terminating = false;  // drained; the driver is stopping it
   };
   struct Lb {
     std::string url;
