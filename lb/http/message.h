@@ -46,9 +46,9 @@ struct RequestHead {
   HeaderList headers;
   std::optional<uint64_t> content_length;  // a valid, single Content-Length
   bool chunked = false;          // Transfer-Encoding: chunked (the only coding accepted)
-  bool keep_alive = false;       // the client wants to keep the connection after this request
+  bool keep_alive = false;       // the client wants to keep the connection ("close" wins; 1.0 needs "keep-alive")
   bool upgrade = false;          // HTTP/1.1 with Upgrade + "Connection: upgrade" (e.g. WebSocket)
-  bool expect_continue = false;  // Expect: 100-continue
+  bool expect_continue = false;  // Expect: 100-continue (HTTP/1.1 only; ignored in 1.0)
   // Host from the absolute-form target if any, else from the Host header; lowercased, port
   // stripped, IPv6 brackets kept ("[::1]"). Empty when absent (HTTP/1.0) or empty.
   std::string_view host;

@@ -118,6 +118,11 @@ class Codec {
     return HPE_USER;
   }
   int bad_status() const { return kind_ == Kind::request ? 400 : 502; }
+  // Persistence by the Connection header: "close" always wins; HTTP/1.0 needs "keep-alive".
+  bool wants_keep_alive() const {
+    if (p_.flags & F_CONNECTION_CLOSE) return false;
+    return p_.http_minor == 1 || (p_.flags & F_CONNECTION_KEEP_ALIVE) != 0;
+  }
   // Trailers are dropped, but their size is bounded like a head's (else a client could stream
   // an endless trailer section that no body limit sees).
   int count_trailer(size_t len) {
@@ -636,10 +641,9 @@ int Codec::complete_request_head(const char*& reason) {
     reason = "request body too large";
     return 413;
   }
-  h.keep_alive = p_.http_minor == 1 ? (p_.flags & F_CONNECTION_CLOSE) == 0
-                                    : (p_.flags & F_CONNECTION_KEEP_ALIVE) != 0;
+  h.keep_alive = wants_keep_alive();
   h.upgrade = p_.http_minor == 1 && llhttp_upgrade_;
-  h.expect_continue = expect_continue_;
+  h.expect_continue = p_.http_minor == 1 && expect_continue_;  // RFC 9110 §10.1.1: ignored in 1.0
 
   // Work with offsets while buf_ may still grow (lowercased host, "/" + query); views last.
   TargetParts tp;
@@ -707,9 +711,7 @@ int Codec::complete_response_head(const char*& reason) {
   h.chunked = te_count_ == 1;
   h.no_body = expect_head_ || (s >= 100 && s < 200) || s == 204 || s == 304;
   h.until_close = !h.no_body && !h.chunked && !h.content_length;
-  h.keep_alive = !h.upgrade && !h.until_close &&
-                 (p_.http_minor == 1 ? (p_.flags & F_CONNECTION_CLOSE) == 0
-                                     : (p_.flags & F_CONNECTION_KEEP_ALIVE) != 0);
+  h.keep_alive = !h.upgrade && !h.until_close && wants_keep_alive();
   h.reason = view(reason_);
   build_headers(h.headers);
   return 0;

@@ -194,6 +194,16 @@ TEST_CASE("request parser: keep-alive rules", "[http][parser]") {
   CHECK_FALSE(keep("GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"));
   CHECK_FALSE(keep("GET / HTTP/1.0\r\n\r\n"));
   CHECK(keep("GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n"));
+  CHECK_FALSE(keep("GET / HTTP/1.0\r\nConnection: keep-alive, close\r\n\r\n"));
+  CHECK_FALSE(keep("GET / HTTP/1.1\r\nHost: a\r\nConnection: keep-alive\r\nConnection: close\r\n\r\n"));
+}
+
+TEST_CASE("request parser: Expect: 100-continue is ignored in HTTP/1.0", "[http][parser]") {
+  RecordingRequestSink s;
+  RequestParser p(s);
+  std::string req = "PUT /f HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 1\r\n\r\nx";
+  REQUIRE(p.feed(req.data(), req.size()).status == ParseStatus::message_complete);
+  CHECK_FALSE(s.heads.at(0).expect_continue);
 }
 
 TEST_CASE("request parser: data after Connection: close is refused", "[http][parser]") {
