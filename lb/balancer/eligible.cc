@@ -10,6 +10,7 @@ Eligible collect_eligible(const config::Pool& pool, std::span<const Backend> bac
   Eligible out;
   out.candidates.reserve(backends.size());
   out.keep_alive.reserve(backends.size());
+  out.addresses.reserve(backends.size());  // never reallocated: candidates view its strings
   for (size_t i = 0; i < backends.size(); ++i) {
     const Backend& b = backends[i];
     if (b.state != BackendState::healthy || b.weight == 0) continue;
@@ -19,7 +20,7 @@ Eligible collect_eligible(const config::Pool& pool, std::span<const Backend> bac
     c.weight = b.weight;
     c.factor = slow_start_factor(pool, b, now_ms);
     c.live = live.get();
-    c.address = b.address;
+    c.address = out.addresses.emplace_back(b.address);
     if (c.factor < 1.0) out.ramping = true;
     out.keep_alive.push_back(std::move(live));
     out.candidates.push_back(c);

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -17,7 +18,7 @@ struct Candidate {
   uint32_t weight = 1;       // configured weight
   double factor = 1.0;       // slow-start factor in (0, 1]
   BackendLive* live = nullptr;  // never null: kept alive by Eligible::keep_alive
-  std::string_view address;  // identity; points into the Backend (valid during the build only)
+  std::string_view address;  // identity ("host:port"); points into Eligible::addresses
 
   double effective_weight() const { return static_cast<double>(weight) * factor; }
 };
@@ -27,6 +28,9 @@ struct Eligible {
   // Owns the live counters the candidates point to, so a selector never dangles even if the
   // snapshot that built it dropped a backend first. Backends without counters get private ones.
   std::vector<std::shared_ptr<BackendLive>> keep_alive;
+  // Owns the addresses the candidates view (reserved up front, so the views stay valid, also
+  // when the Eligible is moved into a selector).
+  std::vector<std::string> addresses;
   bool ramping = false;  // some candidate has factor < 1
 };
 
