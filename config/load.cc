@@ -37,40 +37,78 @@ const char* type_name(const Value& v) {
   }
 }
 
-Pos pos_of(const Value& v) {
-  auto loc = v.location();
-  return Pos{static_cast<unsigned>(loc.line()), static_cast<unsigned>(loc.column())};
-}
-
 bool is_bare_key_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
 }
 
-// Where `key` is written, given its value `v`: toml11 keeps positions of values only. For
-// `key = value` the key is on the same line before the value; for `[a.key]` / `[[key]]` /
-// `a.key.b = 1` the value's position is the header or dotted key, and the key is after it.
-Pos key_pos_of(const Value& v, const std::string& key) {
-  auto loc = v.location();
-  Pos vp = pos_of(v);
-  std::string line = loc.line_str();
-  size_t nl = line.find('\n');
-  if (nl != std::string::npos) line.resize(nl);
-  size_t col0 = loc.column() > 0 ? loc.column() - 1 : 0;
-  auto boundary_ok = [&](size_t at) {
-    bool before = at == 0 || !is_bare_key_char(line[at - 1]);
-    bool after = at + key.size() >= line.size() || !is_bare_key_char(line[at + key.size()]);
-    return before && after;
-  };
-  if (key.empty() || col0 > line.size()) return vp;
-  for (size_t at = line.rfind(key, col0); at != std::string::npos && at + key.size() <= col0;
-       at = at == 0 ? std::string::npos : line.rfind(key, at - 1)) {
-    if (boundary_ok(at)) return Pos{vp.line, static_cast<unsigned>(at + 1)};
+// Positions of values in the source text. toml11's value::location() counts the lines from the
+// start of the file on every call (quadratic over a big file), so this maps the byte offset of
+// a value's region to line and column with a line index instead.
+class SourceIndex {
+ public:
+  explicit SourceIndex(std::string_view text) : text_(text) {
+    line_starts_.push_back(0);
+    for (size_t i = 0; i < text.size(); ++i)
+      if (text[i] == '\n') line_starts_.push_back(i + 1);
   }
-  for (size_t at = line.find(key, col0); at != std::string::npos; at = line.find(key, at + 1)) {
-    if (boundary_ok(at)) return Pos{vp.line, static_cast<unsigned>(at + 1)};
+
+  // Byte offset and length of the value's source region; false for values without one.
+  bool region(const Value& v, size_t& offset, size_t& size) const {
+    const auto* reg = dynamic_cast<const toml::detail::region*>(toml::detail::get_region(v));
+    if (!reg || !reg->source()) return false;
+    auto begin = reg->source()->cbegin();
+    offset = static_cast<size_t>(reg->first() - begin);
+    size = static_cast<size_t>(reg->last() - reg->first());
+    return offset <= text_.size() && size <= text_.size() - offset;
   }
-  return vp;
-}
+
+  Pos pos_at(size_t offset) const {
+    auto it = std::upper_bound(line_starts_.begin(), line_starts_.end(), offset);
+    size_t line = static_cast<size_t>(it - line_starts_.begin());  // 1-based
+    return Pos{static_cast<unsigned>(line), static_cast<unsigned>(offset - line_starts_[line - 1] + 1)};
+  }
+
+  Pos pos(const Value& v) const {
+    size_t off, size;
+    return region(v, off, size) ? pos_at(off) : Pos{};
+  }
+
+  // The source text of a value (e.g. an integer literal as written).
+  std::string_view literal(const Value& v) const {
+    size_t off, size;
+    return region(v, off, size) ? text_.substr(off, size) : std::string_view();
+  }
+
+  // Where `key` is written, given its value `v`: toml11 keeps positions of values only. For
+  // `key = value` the key is on the same line before the value; for `[a.key]` / `[[key]]` /
+  // `a.key.b = 1` the value's position is the header or dotted key, and the key is after it.
+  Pos key_pos(const Value& v, const std::string& key) const {
+    Pos vp = pos(v);
+    if (vp.line == 0 || key.empty()) return vp;
+    size_t start = line_starts_[vp.line - 1];
+    size_t end = text_.find('\n', start);
+    std::string_view line = text_.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
+    size_t col0 = vp.column - 1;
+    auto boundary_ok = [&](size_t at) {
+      bool before = at == 0 || !is_bare_key_char(line[at - 1]);
+      bool after = at + key.size() >= line.size() || !is_bare_key_char(line[at + key.size()]);
+      return before && after;
+    };
+    if (col0 > line.size()) return vp;
+    for (size_t at = line.rfind(key, col0); at != std::string_view::npos;
+         at = at == 0 ? std::string_view::npos : line.rfind(key, at - 1)) {
+      if (at + key.size() <= col0 && boundary_ok(at)) return Pos{vp.line, static_cast<unsigned>(at + 1)};
+    }
+    for (size_t at = line.find(key, col0); at != std::string_view::npos; at = line.find(key, at + 1)) {
+      if (boundary_ok(at)) return Pos{vp.line, static_cast<unsigned>(at + 1)};
+    }
+    return vp;
+  }
+
+ private:
+  std::string_view text_;
+  std::vector<size_t> line_starts_;
+};
 
 size_t edit_distance(const std::string& a, const std::string& b) {
   std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
@@ -89,6 +127,9 @@ std::string in_quotes(const std::string& s) { return "\"" + s + "\""; }
 struct Reader {
   Report& rep;
   std::string base_dir;  // relative file paths in the config are relative to this ("" = cwd)
+  const SourceIndex& src;
+
+  Pos pos(const Value& v) const { return src.pos(v); }
 
   std::string resolve(const std::string& path) const {
     if (path.empty() || path.front() == '/' || base_dir.empty()) return path;
@@ -102,7 +143,7 @@ class Table {
  public:
   Table(Reader& r, const Value& v, std::string path, std::vector<std::string> known)
       : r_(r), v_(v), path_(std::move(path)), known_(std::move(known)) {
-    for (const auto& [k, child] : v_.as_table()) r_.rep.set_pos(sub(k), key_pos_of(child, k), pos_of(child));
+    for (const auto& [k, child] : v_.as_table()) r_.rep.set_pos(sub(k), r_.src.key_pos(child, k), r_.pos(child));
   }
 
   std::string sub(const std::string& key) const { return path_.empty() ? key : path_ + "." + key; }
@@ -113,7 +154,7 @@ class Table {
     const auto& t = v_.as_table();
     auto it = t.find(key);
     if (it == t.end()) {
-      if (required) r_.rep.error_at(pos_of(v_), sub(key), "required key is missing");
+      if (required) r_.rep.error_at(r_.pos(v_), sub(key), "required key is missing");
       return nullptr;
     }
     return &it->second;
@@ -122,7 +163,7 @@ class Table {
   bool has(const std::string& key) const { return v_.as_table().count(key) != 0; }
 
   bool type_ok(const Value& v, const std::string& path, bool ok, const char* expected) {
-    if (!ok) r_.rep.error_at(pos_of(v), path, std::string("expected ") + expected + ", got " + type_name(v));
+    if (!ok) r_.rep.error_at(r_.pos(v), path, std::string("expected ") + expected + ", got " + type_name(v));
     return ok;
   }
 
@@ -222,7 +263,7 @@ class Table {
     std::string text;
     const Value* v = get(key, false);
     if (!v && required) {
-      r_.rep.error_at(pos_of(v_), sub(key), "required key is missing (expected one of " + enum_list(names) + ")");
+      r_.rep.error_at(r_.pos(v_), sub(key), "required key is missing (expected one of " + enum_list(names) + ")");
       return false;
     }
     if (!str(key, text)) return false;
@@ -244,7 +285,7 @@ class Table {
     size_t i = 0;
     for (const auto& item : v->as_array()) {
       std::string p = sub(key) + "[" + std::to_string(i++) + "]";
-      r_.rep.set_pos(p, pos_of(item), pos_of(item));
+      r_.rep.set_pos(p, r_.pos(item), r_.pos(item));
       if (!type_ok(item, p, item.is_string(), "a string")) {
         ok = false;
         continue;
@@ -276,7 +317,7 @@ class Table {
     size_t i = 0;
     for (const auto& item : v->as_array()) {
       std::string p = sub(key) + "[" + std::to_string(i++) + "]";
-      r_.rep.set_pos(p, pos_of(item), pos_of(item));
+      r_.rep.set_pos(p, r_.pos(item), r_.pos(item));
       if (type_ok(item, p, item.is_table(), "a table")) out.emplace_back(&item, p);
     }
     return out;
@@ -319,20 +360,16 @@ class Table {
   // toml11 3.7 wraps integer literals that overflow int64 silently; re-read the literal.
   bool read_integer(const Value& v, const std::string& path, int64_t& out) {
     if (!type_ok(v, path, v.is_integer(), "an integer")) return false;
-    auto loc = v.location();
-    const std::string& line = loc.line_str();
-    if (loc.column() >= 1 && loc.column() - 1 < line.size()) {
-      std::string lit = line.substr(loc.column() - 1, loc.region());
-      std::string digits;
-      for (char c : lit)
-        if (c != '_' && c != '+') digits += c;
-      bool decimal = digits.size() < 2 || digits[0] != '0';
-      int64_t n = 0;
-      if (decimal && !digits.empty() &&
-          std::from_chars(digits.data(), digits.data() + digits.size(), n).ec == std::errc::result_out_of_range) {
-        r_.rep.error(path, "integer " + lit + " is out of range");
-        return false;
-      }
+    std::string_view lit = r_.src.literal(v);
+    std::string digits;
+    for (char c : lit)
+      if (c != '_' && c != '+') digits += c;
+    bool decimal = digits.size() < 2 || digits[0] != '0';
+    int64_t n = 0;
+    if (decimal && !digits.empty() &&
+        std::from_chars(digits.data(), digits.data() + digits.size(), n).ec == std::errc::result_out_of_range) {
+      r_.rep.error(path, "integer " + std::string(lit) + " is out of range");
+      return false;
     }
     out = v.as_integer();
     return true;
@@ -468,7 +505,7 @@ void read_backends(Table& t, std::vector<BackendConfig>& out) {
   size_t i = 0;
   for (const auto& item : v->as_array()) {
     std::string path = t.sub("backends") + "[" + std::to_string(i++) + "]";
-    t.reader().rep.set_pos(path, pos_of(item), pos_of(item));
+    t.reader().rep.set_pos(path, t.reader().pos(item), t.reader().pos(item));
     BackendConfig b;
     if (item.is_string()) {  // shorthand: "host:port" with weight 1
       auto hp = parse_host_port(item.as_string().str);
@@ -719,16 +756,17 @@ void report_toml_error(const std::string& what, Pos fallback, Report& rep) {
       }
     }
   }
+  if (hint == "here" || hint == head) hint.clear();
   std::string msg = "invalid TOML";
   if (!head.empty()) msg += ": " + head;
-  if (!hint.empty() && hint != "here" && hint != head) msg += " (" + hint + ")";
+  if (!hint.empty()) msg += head.empty() ? ": " + hint : " (" + hint + ")";
   rep.error_at(pos, "", msg);
 }
 
-// Parses TOML text; nullopt with diagnostics in `rep` if it is not valid TOML (or too deep,
-// or not UTF-8).
+// Parses TOML text (already checked to be UTF-8); nullopt with diagnostics in `rep` if it is
+// not valid TOML or nests too deeply.
 std::optional<Value> parse_toml(const std::string& text, Report& rep) {
-  if (!check_utf8(text, rep) || !check_nesting(text, rep)) return std::nullopt;
+  if (!check_nesting(text, rep)) return std::nullopt;
   try {
     std::istringstream in(text);
     return toml::parse(in, rep.file());
@@ -754,13 +792,18 @@ Loaded<T> parse_any(const std::string& text, const std::string& name, const std:
   Loaded<T> out;
   out.config.path = name;
   Report rep(name);
+  if (!check_utf8(text, rep)) {
+    rep.finish(out);
+    return out;
+  }
   if (is_blank_toml(text)) {
     rep.file_error(empty_message);
     rep.finish(out);
     return out;
   }
   if (auto root = parse_toml(text, rep)) {
-    Reader r{rep, base_dir};
+    SourceIndex src(text);
+    Reader r{rep, base_dir, src};
     try {
       rep.set_pos("", Pos{}, Pos{});
       read(r, *root, out.config);

@@ -58,6 +58,14 @@ void Report::warning(const std::string& path, std::string message) {
   warnings_.push_back(Diagnostic{file_, pos.line, pos.column, path, std::move(message)});
 }
 
+bool Report::has_error_under(const std::string& path) const {
+  for (const auto& d : errors_) {
+    if (d.key.compare(0, path.size(), path) != 0) continue;
+    if (d.key.size() == path.size() || d.key[path.size()] == '.' || d.key[path.size()] == '[') return true;
+  }
+  return false;
+}
+
 void Report::file_error(std::string message) { errors_.push_back(Diagnostic{file_, 0, 0, "", std::move(message)}); }
 
 std::vector<Diagnostic> Report::sorted(std::vector<Diagnostic> v) {

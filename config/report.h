@@ -35,6 +35,8 @@ class Report {
   void file_error(std::string message);  // "FILE: message", no position
 
   bool has_errors() const { return !errors_.empty(); }
+  // True if an error was reported for `path` or a key under it ("a.b" covers "a.b[0].c").
+  bool has_error_under(const std::string& path) const;
 
   // Moves the diagnostics into `out`, sorted by position (file-level ones first).
   template <typename T>

@@ -11,7 +11,7 @@
 
 namespace ebb::config {
 
-inline constexpr size_t kMaxConfigBytes = 16 * 1024 * 1024;
+inline constexpr size_t kMaxConfigBytes = 4 * 1024 * 1024;  // toml11 parses ~2 MB/s: a few seconds at most
 inline constexpr int kMaxNesting = 64;  // arrays, inline tables and dotted-key levels
 
 // The whole file, or nullopt with one file-level error in `rep` (missing, unreadable, a

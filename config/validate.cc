@@ -50,7 +50,9 @@ bool listen_overlaps(const HostPort& a, const HostPort& b) {
 
 std::string pool_list(const LbConfig& cfg) {
   std::string out;
-  for (const auto& p : cfg.pools) out += (out.empty() ? "" : ", ") + p.name;
+  std::map<std::string, bool> seen;
+  for (const auto& p : cfg.pools)
+    if (!p.name.empty() && seen.emplace(p.name, true).second) out += (out.empty() ? "" : ", ") + p.name;
   return out.empty() ? "none" : out;
 }
 
@@ -164,7 +166,7 @@ void validate_scaler(const ScalerConfig& c, Report& rep) {
   if (c.min > c.max)
     rep.error(rep.has("scaler.min") ? "scaler.min" : "scaler.max",
               "min (" + std::to_string(c.min) + ") is larger than max (" + std::to_string(c.max) + ")");
-  if (rep.has("scaler") && c.targets.empty() && !rep.has("scaler.targets"))
+  if (rep.has("scaler") && c.targets.empty() && !rep.has_error_under("scaler.targets"))
     rep.error("scaler.targets", "no targets defined (at least one [[scaler.targets]] is required)");
   std::map<ScalerMetric, size_t> metrics;
   for (size_t i = 0; i < c.targets.size(); ++i) {
@@ -185,7 +187,8 @@ void validate_scaler(const ScalerConfig& c, Report& rep) {
   }
   if (!c.token_file.empty()) check_file(rep, "scaler.token_file", c.token_file, "token file");
 
-  if (!rep.has("driver") || !rep.has("driver.type")) return;
+  // Without a valid type, the per-type requirements would only add noise.
+  if (!rep.has("driver.type") || rep.has_error_under("driver.type")) return;
   const Driver& d = c.driver;
   std::string type = in_quotes(to_string(d.type));
   auto require = [&](const char* key, bool present) {
