@@ -28,12 +28,8 @@ void record_failure(BackendLive& live, int64_t now_ns, uint64_t penalty_ns) {
   record_response(live, std::max(penalty_ns, 2 * cur), now_ns);
 }
 
-double ewma_estimate_ns(const BackendLive& live, int64_t now_ns) {
-  const double v = static_cast<double>(live.peak_ewma_ns.load(std::memory_order_relaxed));
-  const int64_t dt = now_ns - live.ewma_stamp_ns.load(std::memory_order_relaxed);
-  // Below τ/128 the decay is under 1 %: skip the exp() on the hot path.
-  if (dt <= kEwmaTauNs / 128) return v;
-  return v * std::exp(-static_cast<double>(dt) / static_cast<double>(kEwmaTauNs));
+double detail::decayed_estimate_ns(double value, int64_t dt_ns) {
+  return value * std::exp(-static_cast<double>(dt_ns) / static_cast<double>(kEwmaTauNs));
 }
 
 }  // namespace ebb::lb

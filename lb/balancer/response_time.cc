@@ -22,7 +22,7 @@ class ResponseTimeSelector final : public Selector {
     const uint64_t r = detail::next_random(state);
     const size_t i = ((r >> 32) * n) >> 32;
     size_t j = ((r & 0xffffffffu) * (n - 1)) >> 32;
-    if (j >= i) ++j;
+    j += j >= i;  // distinct from i, uniform over the rest (branch-free: it is a coin flip)
     const Entry& a = entries_[i];
     const Entry& b = entries_[j];
     const bool a_ok = available(req, a.index), b_ok = available(req, b.index);
