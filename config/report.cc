@@ -1,6 +1,7 @@
 #include "config/report.h"
 
 #include <algorithm>
+#include <cstdio>
 
 namespace ebb::config {
 
@@ -49,13 +50,45 @@ void Report::error_at_key(const std::string& path, std::string message) {
   error_at(key_pos(path), path, std::move(message));
 }
 
+namespace {
+
+// Messages quote what the user wrote; a control character in it (a newline in a multi-line
+// string, an escape sequence) must not break the one-line format or reach the terminal raw.
+std::string one_line(std::string s) {
+  if (std::none_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; }))
+    return s;
+  std::string out;
+  for (char c : s) {
+    auto u = static_cast<unsigned char>(c);
+    if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (u < 0x20 || u == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", u);
+      out += buf;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+// At most this many errors are listed; one more line says how many were left out.
+constexpr size_t kMaxErrors = 200;
+
+}  // namespace
+
 void Report::error_at(Pos pos, const std::string& path, std::string message) {
-  errors_.push_back(Diagnostic{file_, pos.line, pos.column, path, std::move(message)});
+  errors_.push_back(Diagnostic{file_, pos.line, pos.column, one_line(path), one_line(std::move(message))});
 }
 
 void Report::warning(const std::string& path, std::string message) {
   Pos pos = value_pos(path);
-  warnings_.push_back(Diagnostic{file_, pos.line, pos.column, path, std::move(message)});
+  warnings_.push_back(Diagnostic{file_, pos.line, pos.column, one_line(path), one_line(std::move(message))});
 }
 
 bool Report::has_error_under(const std::string& path) const {
@@ -66,7 +99,9 @@ bool Report::has_error_under(const std::string& path) const {
   return false;
 }
 
-void Report::file_error(std::string message) { errors_.push_back(Diagnostic{file_, 0, 0, "", std::move(message)}); }
+void Report::file_error(std::string message) {
+  errors_.push_back(Diagnostic{file_, 0, 0, "", one_line(std::move(message))});
+}
 
 std::vector<Diagnostic> Report::sorted(std::vector<Diagnostic> v) {
   std::stable_sort(v.begin(), v.end(), [](const Diagnostic& a, const Diagnostic& b) {
@@ -78,6 +113,11 @@ std::vector<Diagnostic> Report::sorted(std::vector<Diagnostic> v) {
                         return a.line == b.line && a.column == b.column && a.key == b.key && a.message == b.message;
                       }),
           v.end());
+  if (v.size() > kMaxErrors) {
+    size_t more = v.size() - kMaxErrors;
+    v.resize(kMaxErrors);
+    v.push_back(Diagnostic{v.front().file, 0, 0, "", "... and " + std::to_string(more) + " more not shown"});
+  }
   return v;
 }
 

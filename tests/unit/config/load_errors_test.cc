@@ -396,3 +396,21 @@ TEST_CASE("warnings do not fail the load", "[config][errors]") {
         "lb.toml:5:1: pools[0]: pool \"app\" has no backends and is not managed: it answers 503 until backends are added");
   CHECK(l.warnings[1].str() == "lb.toml:7:12: pools[0].hash_key: ignored: balance is \"round_robin\", not \"hash\"");
 }
+
+TEST_CASE("errors: control characters in quoted values are escaped, one line per error", "[config][errors]") {
+  auto l = parse_lb_config(lb("balance = \"\"\"round\nrobin\"\"\"\n"), "lb.toml");
+  expect_only_error(l, kExtraLine, 11, "pools[0].balance",
+                    "unknown value \"round\\nrobin\" (expected one of round_robin, weighted_round_robin, least_conn, "
+                    "hash, response_time, random)");
+  CHECK(l.errors[0].str().find('\n') == std::string::npos);
+}
+
+TEST_CASE("errors: a flood of errors is capped with a count of the rest", "[config][errors]") {
+  std::string text = lb("[runtime]\n");
+  for (int i = 0; i < 250; ++i) text += "unknown" + std::to_string(i) + " = 1\n";
+  auto l = parse_lb_config(text, "lb.toml");
+  REQUIRE(l.errors.size() == 201);
+  CHECK(l.errors[0].line == kExtraLine + 1);
+  CHECK(l.errors[199].line == kExtraLine + 200);
+  CHECK(l.errors[200].str() == "lb.toml: ... and 50 more not shown");
+}
