@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 
 namespace ebb {
 
@@ -18,7 +19,8 @@ Result<Duration> parse_duration(std::string_view text) {
     }
     if (i == start || (i - start == 1 && dot))
       return make_error("invalid duration \"" + std::string(text) + "\" (expected e.g. \"250ms\", \"5s\", \"2m\")");
-    double n = std::stod(std::string(text.substr(start, i - start)));
+    // strtod, not stod: a 400-digit number gives HUGE_VAL (caught below), not an exception.
+    double n = std::strtod(std::string(text.substr(start, i - start)).c_str(), nullptr);
     size_t ustart = i;
     while (i < text.size() && text[i] >= 'a' && text[i] <= 'z') ++i;
     std::string_view unit = text.substr(ustart, i - ustart);

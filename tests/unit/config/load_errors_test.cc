@@ -414,3 +414,9 @@ TEST_CASE("errors: a flood of errors is capped with a count of the rest", "[conf
   CHECK(l.errors[199].line == kExtraLine + 200);
   CHECK(l.errors[200].str() == "lb.toml: ... and 50 more not shown");
 }
+
+TEST_CASE("errors: absurd numbers in durations are errors, not exceptions", "[config][errors]") {
+  std::string digits = "1" + std::string(400, '0');
+  auto l = parse_lb_config(lb("[runtime]\nshutdown_grace = \"" + digits + "s\"\n"), "lb.toml");
+  expect_only_error(l, kExtraLine + 1, 18, "runtime.shutdown_grace", "duration \"" + digits + "s\" is too large");
+}
