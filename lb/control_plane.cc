@@ -145,6 +145,10 @@ Result<void> ControlPlane::apply_internal(config::LbConfig config, bool initial)
     pools.push_back(std::move(ps));
   }
 
+  // TLS: certificates re-read on every start/reload; ticket keys survive (resumption).
+  auto tls = tls_.rebuild(config, static_cast<unsigned>(workers));
+  if (!tls) errors.push_back(tls.error());
+
   if (!errors.empty()) {
     std::string all;
     for (const auto& e : errors) {
@@ -154,6 +158,7 @@ Result<void> ControlPlane::apply_internal(config::LbConfig config, bool initial)
     return make_error(all);
   }
   config_ = std::move(config);
+  tls_ = std::move(*tls);
   pools_ = std::move(pools);
   listener_keys_ = std::move(keys);
   publish_with(std::move(new_fds));
@@ -199,6 +204,7 @@ void ControlPlane::publish_with(std::vector<ListenerFds> new_fds) {
     ls.default_pool = snap->pool_index(l.pool);
     for (const auto& r : l.routes) ls.route_pools.push_back(snap->pool_index(r.pool));
     ls.router = std::make_shared<const http::Router>(l);
+    ls.tls = tls_.find(l.name);
     snap->listeners.push_back(std::move(ls));
   }
   current_ = snap;

@@ -22,6 +22,7 @@
 #include "lb/backend.h"
 #include "lb/resolve.h"
 #include "lb/snapshot.h"
+#include "lb/tls/tls_listeners.h"
 #include "lb/unique_fd.h"
 
 namespace ebb::lb {
@@ -112,6 +113,7 @@ class ControlPlane {
   config::LbConfig config_;
   std::vector<PoolState> pools_;
   std::vector<std::string> listener_keys_;  // listeners the workers currently serve
+  tls::TlsListeners tls_;                   // certificates + ticket keys of TLS listeners
   std::shared_ptr<const Snapshot> current_;
   uint64_t generation_ = 0;
   uint64_t reloads_ok_ = 0;

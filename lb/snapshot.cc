@@ -16,6 +16,14 @@ const ListenerSnapshot* Snapshot::find_listener(const std::string& key) const {
   return nullptr;
 }
 
+bool Snapshot::backend_gone(const std::string& pool, const std::string& address) const {
+  size_t i = pool_index(pool);
+  if (i == kNoPool) return false;
+  for (const auto& b : pools[i].backends)
+    if (b.address == address) return false;
+  return true;
+}
+
 uint64_t identity_hash(const std::string& address) { return hash_key_bytes(address); }
 
 }  // namespace ebb::lb

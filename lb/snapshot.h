@@ -14,6 +14,7 @@
 #include "lb/balancer/balancer.h"
 #include "lb/balancer/sticky.h"
 #include "lb/http/router.h"
+#include "lb/tls/tls_context.h"
 
 namespace ebb::lb {
 
@@ -33,6 +34,7 @@ struct ListenerSnapshot {
   size_t default_pool = kNoPool;     // index into Snapshot::pools
   std::vector<size_t> route_pools;   // index per settings.routes entry
   std::shared_ptr<const http::Router> router;  // host/path → route (HTTP listeners)
+  std::shared_ptr<const tls::TlsContextSet> tls;  // per-worker TLS contexts; null = plain TCP
 };
 
 struct Snapshot {
@@ -44,6 +46,9 @@ struct Snapshot {
   // Thread: any. Index of the pool named `name`, or kNoPool.
   size_t pool_index(const std::string& name) const;
   const ListenerSnapshot* find_listener(const std::string& key) const;
+  // Thread: any. True if pool `pool` exists but no longer has backend `address` (it drained or
+  // its drain_timeout ended). A pool removed by a reload does not count: its work finishes.
+  bool backend_gone(const std::string& pool, const std::string& address) const;
 };
 
 // Stable hash of a backend identity (the same on every node and restart).

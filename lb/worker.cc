@@ -7,6 +7,7 @@
 #include "lb/conn/session.h"
 #include "lb/conn/tcp_session.h"
 #include "lb/conn/upstream_pool.h"
+#include "lb/tls/tls_transport.h"
 #include "lb/transport/raw_tcp.h"
 
 namespace ebb::lb {
@@ -125,6 +126,13 @@ void Worker::apply_snapshot(std::shared_ptr<const Snapshot> snap, ListenerFds ne
     }
   }
 
+  // Work on backends that left their pool ends now (their drain_timeout is over).
+  for (Session* s = sessions_; s != nullptr;) {
+    Session* next = s->next_;
+    s->on_snapshot(*snapshot_);
+    s = next;
+  }
+
   // Idle upstream connections only to backends that may still receive requests.
   std::unordered_set<std::string> keep;
   for (const auto& p : snapshot_->pools)
@@ -140,6 +148,9 @@ void Worker::close_listener(size_t i) {
 void Worker::on_connection(WorkerListener& l) {
   TransportPtr t = RawTcpTransport::accept(loop_.get(), l.tcp.stream());
   if (!t || shutting_down_ || l.config == nullptr) return;
+  if (l.config->tls)  // TLS termination: the session sees plaintext only (DESIGN point 6)
+    t = tls::TlsTransport::wrap(loop_.get(), std::move(t), l.config->tls->context(id_),
+                                l.config->settings.header_timeout);
   uint64_t open = shared_.connections.fetch_add(1, std::memory_order_relaxed);
   if (open >= shared_.max_connections.load(std::memory_order_relaxed)) {
     shared_.connections.fetch_sub(1, std::memory_order_relaxed);

@@ -653,4 +653,10 @@ void HttpSession::on_timer() {
   }
 }
 
+void HttpSession::on_snapshot(const Snapshot& snap) {
+  if ((state_ != State::proxying && state_ != State::tunnel) || pool_ == nullptr || backend_ == kNoBackend) return;
+  const Backend& b = pool_->backends[backend_];
+  if (snap.backend_gone(pool_->settings.name, b.address)) close();
+}
+
 }  // namespace ebb::lb

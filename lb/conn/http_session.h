@@ -47,6 +47,7 @@ class HttpSession final : public Session,
   void start() override;
   void begin_shutdown() override;
   void abort() override { close(); }
+  void on_snapshot(const Snapshot& snap) override;
   State state() const { return state_; }
 
   // BackendConnector::Owner

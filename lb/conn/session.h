@@ -6,6 +6,7 @@
 namespace ebb::lb {
 
 class Worker;
+struct Snapshot;
 
 class Session {
  public:
@@ -21,6 +22,10 @@ class Session {
   virtual void begin_shutdown() = 0;
   // Thread: worker. The grace period is over: close everything now and finish().
   virtual void abort() = 0;
+
+  // Thread: worker. A new snapshot was installed. Sessions whose backend has left its pool
+  // (drained past drain_timeout, or removed) close their upstream work now.
+  virtual void on_snapshot(const Snapshot& /*snap*/) {}
 
   bool finished() const { return finished_; }
 

@@ -99,4 +99,10 @@ void TcpSession::close() {
   finish();
 }
 
+void TcpSession::on_snapshot(const Snapshot& snap) {
+  if (state_ != State::tunneling || pool_ == nullptr || backend_ == kNoBackend) return;
+  const Backend& b = pool_->backends[backend_];
+  if (snap.backend_gone(pool_->settings.name, b.address)) close();
+}
+
 }  // namespace ebb::lb

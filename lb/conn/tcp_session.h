@@ -29,6 +29,7 @@ class TcpSession final : public Session,
   void start() override;
   void begin_shutdown() override {}  // a tunnel is in-flight work: it runs until the grace ends
   void abort() override { close(); }
+  void on_snapshot(const Snapshot& snap) override;
 
   enum class State { connecting, tunneling, closed };
   State state() const { return state_; }

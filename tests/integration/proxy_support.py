@@ -36,7 +36,8 @@ def toml_value(v):
 
 def lb_config(listeners, pools, runtime=None):
     """TOML text. listeners/pools: lists of dicts; a pool's "health" dict becomes [pools.health]
-    (default check = "none"), a listener's "routes" list becomes [[listeners.routes]]."""
+    (default check = "none"), a listener's "routes" list becomes [[listeners.routes]] and its
+    "tls" dict [listeners.tls]."""
     rt = {"workers": 1, "shutdown_grace": "5s", "log_level": "info"}
     rt.update(runtime or {})
     out = ["[runtime]"] + [f"{k} = {toml_value(v)}" for k, v in rt.items()]
@@ -44,8 +45,11 @@ def lb_config(listeners, pools, runtime=None):
     for l in listeners:
         out.append("[[listeners]]")
         for k, v in l.items():
-            if k != "routes":
+            if k not in ("routes", "tls"):
                 out.append(f"{k} = {toml_value(v)}")
+        if "tls" in l:
+            out.append("[listeners.tls]")
+            out += [f"{k} = {toml_value(v)}" for k, v in l["tls"].items()]
         for r in l.get("routes", []):
             out.append("[[listeners.routes]]")
             out += [f"{k} = {toml_value(v)}" for k, v in r.items()]

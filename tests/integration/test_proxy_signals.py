@@ -174,3 +174,39 @@ def test_sd_notify_messages(procs, tmp_path):
     assert sock.recv(4096) == b"STOPPING=1"
     assert lb.proc.wait(10) == 0
     sock.close()
+
+
+def test_reload_removing_backend_drains_in_flight_request(procs, tmp_path):
+    a, _ = start_backend(procs, "a")
+    b, _ = start_backend(procs, "b")
+    port = ebbtest.free_port()
+    lb = start_lb(procs, tmp_path, lb_config([web(port)], [{"name": "app", "backends": backends(a)}]),
+                  wait_ports=[port])
+    slow = connect(port)
+    send_request(slow, "GET", "/delay?ms=800")
+    ebbtest.wait_until(lambda: request(port, "GET", "/").status == 200, 5, what="lb serving")
+    lb.rewrite(lb_config([web(port)], [{"name": "app", "backends": backends(b)}]))
+    lb.proc.signal(signal.SIGHUP)
+    ebbtest.wait_until(lambda: request(port).header("X-Backend") == "b", 5, what="new membership")
+    for _ in range(4):
+        assert request(port).header("X-Backend") == "b"  # the draining backend gets nothing new
+    r = Reader(slow).read_response()
+    assert r.status == 200 and r.header("X-Backend") == "a"  # in-flight work finished
+    slow.close()
+
+
+def test_drain_timeout_ends_remaining_work(procs, tmp_path):
+    a, _ = start_backend(procs, "a")
+    b, _ = start_backend(procs, "b")
+    port = ebbtest.free_port()
+    pools = lambda ports: [{"name": "app", "drain_timeout": "300ms", "backends": backends(*ports)}]
+    lb = start_lb(procs, tmp_path, lb_config([web(port)], pools([a])), wait_ports=[port])
+    slow = connect(port)
+    send_request(slow, "GET", "/delay?ms=20000")
+    ebbtest.wait_until(lambda: request(port, "GET", "/").status == 200, 5, what="lb serving")
+    t0 = time.monotonic()
+    lb.rewrite(lb_config([web(port)], pools([b])))
+    lb.proc.signal(signal.SIGHUP)
+    assert Reader(slow).closed(timeout=10)
+    assert time.monotonic() - t0 < 5
+    slow.close()
