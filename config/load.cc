@@ -746,7 +746,7 @@ void report_toml_error(const std::string& what, Pos fallback, Report& rep) {
     std::string left = trim(l.substr(0, bar));
     std::string right = l.substr(bar + 3);
     if (!left.empty() && left.find_first_not_of("0123456789") == std::string::npos) {
-      src_line = static_cast<unsigned>(std::stoul(left));
+      std::from_chars(left.data(), left.data() + left.size(), src_line);
     } else if (left.empty() && src_line != 0) {
       size_t mark = right.find_first_not_of(' ');
       if (mark != std::string::npos && (right[mark] == '^' || right[mark] == '~')) {
@@ -801,16 +801,16 @@ Loaded<T> parse_any(const std::string& text, const std::string& name, const std:
     rep.finish(out);
     return out;
   }
-  if (auto root = parse_toml(text, rep)) {
-    SourceIndex src(text);
-    Reader r{rep, base_dir, src};
-    try {
+  try {
+    if (auto root = parse_toml(text, rep)) {
+      SourceIndex src(text);
+      Reader r{rep, base_dir, src};
       rep.set_pos("", Pos{}, Pos{});
       read(r, *root, out.config);
       validate(out.config, rep);
-    } catch (const std::exception& e) {  // a bug in the reader; still never escapes
-      rep.file_error(std::string("internal error while reading the config: ") + e.what());
     }
+  } catch (const std::exception& e) {  // a bug in the reader; still never escapes
+    rep.file_error(std::string("internal error while reading the config: ") + e.what());
   }
   rep.finish(out);
   return out;
