@@ -41,11 +41,18 @@ void check_file(Report& rep, const std::string& key_path, const std::string& fil
   if (!why.empty()) rep.error(key_path, std::string("cannot read ") + what + " " + in_quotes(file) + ": " + why);
 }
 
-bool wildcard_host(const std::string& h) { return h == "0.0.0.0" || h == "::" || h.empty() || h == "*"; }
+// Whether two listen addresses would fight over the same socket: equal, or one is a wildcard
+// that covers the other ("::" is dual-stack on Linux and covers IPv4 too; "0.0.0.0" covers
+// IPv4 addresses and host names, not IPv6 literals).
+bool covers(const std::string& wildcard, const std::string& host) {
+  if (wildcard == "::") return true;
+  if (wildcard == "0.0.0.0") return host.find(':') == std::string::npos;
+  return false;
+}
 
 bool listen_overlaps(const HostPort& a, const HostPort& b) {
   if (a.port != b.port) return false;
-  return a.host == b.host || wildcard_host(a.host) || wildcard_host(b.host);
+  return a.host == b.host || covers(a.host, b.host) || covers(b.host, a.host);
 }
 
 std::string pool_list(const LbConfig& cfg) {

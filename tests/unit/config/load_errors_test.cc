@@ -420,3 +420,25 @@ TEST_CASE("errors: absurd numbers in durations are errors, not exceptions", "[co
   auto l = parse_lb_config(lb("[runtime]\nshutdown_grace = \"" + digits + "s\"\n"), "lb.toml");
   expect_only_error(l, kExtraLine + 1, 18, "runtime.shutdown_grace", "duration \"" + digits + "s\" is too large");
 }
+
+TEST_CASE("errors: listen addresses that overlap through a wildcard", "[config][errors]") {
+  auto two = [](const char* a, const char* b) {
+    return parse_lb_config(std::string("[[listeners]]\nname = \"a\"\nlisten = \"") + a +
+                               "\"\npool = \"app\"\n[[listeners]]\nname = \"b\"\nlisten = \"" + b + "\"\npool = \"app\"\n" +
+                               kMinimalPool,
+                           "lb.toml");
+  };
+  CHECK(!two("0.0.0.0:80", "127.0.0.1:80").ok());
+  CHECK(!two("127.0.0.1:80", "0.0.0.0:80").ok());
+  CHECK(!two("[::]:80", "127.0.0.1:80").ok());
+  CHECK(!two("[::1]:80", "[::]:80").ok());
+  CHECK(!two("0.0.0.0:80", "localhost:80").ok());
+  CHECK(two("0.0.0.0:80", "[::1]:80").ok());
+  CHECK(two("127.0.0.1:80", "127.0.0.2:80").ok());
+  CHECK(two("0.0.0.0:80", "0.0.0.0:81").ok());
+  auto admin = parse_lb_config("[admin]\nlisten = \"127.0.0.1:9000\"\n[[listeners]]\nname = \"a\"\nlisten = \"0.0.0.0:9000\"\n"
+                               "pool = \"app\"\n" + std::string(kMinimalPool),
+                               "lb.toml");
+  expect_only_error(admin, 5, 10, "listeners[0].listen",
+                    "address 0.0.0.0:9000 is also the admin address (admin.listen = \"127.0.0.1:9000\")");
+}
