@@ -89,11 +89,17 @@ std::vector<std::string> ProcessDriver::argv_for(uint16_t port) const {
 }
 
 void ProcessDriver::launch(LaunchCb cb) {
+  // Round-robin over the range from after the last port handed out: a replacement gets a new
+  // address, so the LBs see a new backend (starts `unknown`, gets traffic only once its checks
+  // pass) instead of the dead instance's entry, which may still be listed and healthy.
   std::optional<uint16_t> port;
-  for (uint32_t p = cfg_.port_min; p <= cfg_.port_max && !port; ++p) {
-    const std::string addr = format_address(cfg_.host, static_cast<uint16_t>(p));
-    if (children_.count(addr) || !port_free(cfg_.host, static_cast<uint16_t>(p))) continue;
-    port = static_cast<uint16_t>(p);
+  const uint32_t span = cfg_.port_max >= cfg_.port_min ? cfg_.port_max - cfg_.port_min + 1 : 0;
+  for (uint32_t i = 0; i < span && !port; ++i) {
+    const uint32_t offset = (next_port_offset_ + i) % span;
+    const auto p = static_cast<uint16_t>(cfg_.port_min + offset);
+    if (children_.count(format_address(cfg_.host, p)) || !port_free(cfg_.host, p)) continue;
+    port = p;
+    next_port_offset_ = (offset + 1) % span;
   }
   if (!port) {
     defer(loop_, [cb, this] {

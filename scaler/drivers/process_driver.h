@@ -33,6 +33,7 @@ class ProcessDriver final : public Driver {
   config::Driver cfg_;
   DriverOptions opts_;
   std::map<std::string, std::unique_ptr<Child>> children_;  // by address
+  uint32_t next_port_offset_ = 0;  // where the next search of `ports` starts
 };
 
 }  // namespace ebb::scaler

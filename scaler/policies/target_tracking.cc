@@ -118,6 +118,11 @@ void clamp_and_plan(const config::ScalerConfig& cfg, const Observation& obs, Dec
     d.desired = cfg.max;
     d.bounds.push_back(Bound::max);
   }
+  // A floor that raised the count removes fewer than scale_in_step: the step did not bind (else
+  // every idle decision at `min` would read "bound=step,min").
+  if (std::find(d.bounds.begin(), d.bounds.end(), Bound::min) != d.bounds.end() ||
+      std::find(d.bounds.begin(), d.bounds.end(), Bound::schedule) != d.bounds.end())
+    std::erase(d.bounds, Bound::step);
   if (d.desired > d.current) {
     const unsigned k = d.desired - d.current;
     d.cancel_drain = choose_drains_to_cancel(obs.backends, k);

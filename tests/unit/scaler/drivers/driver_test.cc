@@ -296,6 +296,20 @@ TEST_CASE("process driver: spawns on a free port, measures CPU, stops, notices e
   CHECK_THAT(exits[0].second, Catch::Contains("signal 9"));
   CHECK(driver->children() == 1);
 
+  // the next launch (a replacement) takes a new port, not the dead instance's, though it is free
+  {
+    std::optional<ebb::Result<Instance>> r;
+    driver->launch([&](ebb::Result<Instance> x) { r = std::move(x); });
+    REQUIRE(run_until(loop.get(), [&] { return r.has_value(); }));
+    REQUIRE(r->ok());
+    CHECK((*r)->address == "127.0.0.1:" + std::to_string(p0 + 3));
+    std::optional<ebb::Result<void>> gone;
+    driver->terminate(**r, [&](ebb::Result<void> x) { gone = x; });
+    REQUIRE(run_until(loop.get(), [&] { return gone.has_value(); }));
+    CHECK(gone->ok());
+    CHECK(driver->children() == 1);
+  }
+
   // a new driver (a restarted scaler) re-adopts the running one, refuses a wrong pid
   driver.reset();  // leaves the child running
   REQUIRE(run_until(loop.get(), [&] { return port_open(p0 + 1); }));

@@ -131,6 +131,19 @@ TEST_CASE("target tracking: desired count, tolerance, cooldowns, bounds") {
   }
 }
 
+TEST_CASE("target tracking: at min with no load, min is the bound, not the step") {
+  auto cfg = base_config();  // min 2, scale_in_step 1
+  auto out = decide_target_tracking(cfg, PolicyState{}, pool(2, 0.0), kNow);
+  INFO(out.decision.log_line());
+  CHECK(out.decision.desired == 2);
+  CHECK(has_bound(out.decision, Bound::min));
+  CHECK_FALSE(has_bound(out.decision, Bound::step));
+  // a step that does bind is still reported when min does not raise the count
+  out = decide_target_tracking(cfg, PolicyState{}, pool(5, 0.0), kNow);
+  CHECK(out.decision.desired == 4);
+  CHECK(has_bound(out.decision, Bound::step));
+}
+
 TEST_CASE("target tracking: the largest desired count over the targets wins") {
   auto cfg = base_config();
   cfg.targets = {{ScalerMetric::cpu_percent, 60.0},

@@ -1,0 +1,334 @@
+"""End to end (issue 7): a real ebb-lb with a managed pool and fast HTTP health checks, a real
+ebb-scaler with the process driver launching ebb-testbackend, and real client load through the LB.
+  - load → the pool grows; load drops → it shrinks back to `min`, with zero failed client requests
+    (a light load keeps running through every drain);
+  - a backend SIGKILLed → replaced (a new address, registered and healthy, the dead one gone);
+  - the scaler restarted with the same state file → it re-adopts: nothing launched, same instances.
+Waits poll with deadlines; the load threads are bounded in count and time."""
+import http.client
+import json
+import os
+import signal
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+import ebbtest
+from ebbtest import binary, free_port, wait_until
+from proxy_support import lb_config, start_lb
+
+POOL = "app"
+PORTS = 20  # the process driver's port range
+
+
+class Setup:
+    def __init__(self, procs, tmp_path, min_backends=2, health_grace="5s", command=None):
+        self.procs, self.tmp_path = procs, tmp_path
+        self.lport = free_port()
+        self.port_base = free_port()
+        if self.port_base + PORTS > 65535:
+            self.port_base = 40000
+        pool = {"name": POOL, "managed": True, "backends": [], "drain_timeout": "10s", "retries": 1,
+                "health": {"check": "http", "path": "/healthz", "interval": "200ms", "timeout": "500ms",
+                           "healthy_threshold": 1, "unhealthy_threshold": 2}}
+        text = lb_config([{"name": "web", "listen": f"127.0.0.1:{self.lport}", "pool": POOL}], [pool])
+        self.aport = int(text.split('[admin]\nlisten = "127.0.0.1:')[1].split('"')[0])
+        self.lb = start_lb(procs, tmp_path, text, wait_ports=(self.lport, self.aport))
+        self.mport = free_port()
+        self.state = tmp_path / "scaler-state.json"
+        self.cfg = tmp_path / "scaler.toml"
+        self.cfg.write_text(f"""
+[scaler]
+pool = "{POOL}"
+lb_admin = ["http://127.0.0.1:{self.aport}"]
+metrics_listen = "127.0.0.1:{self.mport}"
+state_file = "{self.state}"
+min = {min_backends}
+max = 4
+interval = "500ms"
+scale_out_cooldown = "1s"
+scale_in_cooldown = "1500ms"
+warmup = "500ms"
+health_grace = "{health_grace}"
+scale_in_step = 1
+[[scaler.targets]]
+metric = "active_per_backend"
+target = 2.0
+
+[driver]
+type = "process"
+command = {json.dumps(command or [binary('ebb-testbackend'), "--listen", "{address}", "--name", "i{port}"])}
+ports = "{self.port_base}-{self.port_base + PORTS - 1}"
+host = "127.0.0.1"
+""")
+        self.scalers = []
+
+    def start_scaler(self):
+        p = self.procs.start([binary("ebb-scaler"), "-c", self.cfg], f"scaler{len(self.scalers) + 1}")
+        self.scalers.append(p)
+        return p
+
+    # --- what the LB, the scaler and the OS say ---
+    def pool(self):
+        """address → state of every backend the LB lists (draining ones included)."""
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.aport}/api/v1/pools", timeout=2) as r:
+            pools = json.loads(r.read())
+        (p,) = [p for p in pools if p["name"] == POOL]
+        return {b["address"]: b["state"] for b in p["backends"]}
+
+    def healthy(self, n):
+        """The pool has exactly n backends, all healthy (nothing draining or unknown)."""
+        m = self.pool()
+        return len(m) == n and set(m.values()) == {"healthy"} and m
+
+    def instances(self):
+        try:
+            return {i["address"]: i for i in json.loads(self.state.read_text())["instances"]}
+        except (FileNotFoundError, json.JSONDecodeError, KeyError):
+            return {}
+
+    def scaler_get(self, path):
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.mport}{path}", timeout=2) as r:
+            return r.read().decode()
+
+    def decisions(self):
+        return json.loads(self.scaler_get("/api/v1/decisions"))
+
+    def backend_processes(self):
+        """pid → address of every running ebb-testbackend listening in our port range."""
+        want = {f"127.0.0.1:{self.port_base + i}" for i in range(PORTS)}
+        out = {}
+        for d in Path("/proc").iterdir():
+            if not d.name.isdigit():
+                continue
+            try:
+                argv = (d / "cmdline").read_bytes().split(b"\0")
+                stat = (d / "stat").read_text()
+            except OSError:
+                continue
+            if stat[stat.rfind(")") + 2] == "Z":
+                continue
+            argv = [a.decode(errors="replace") for a in argv]
+            if argv and argv[0].endswith("ebb-testbackend") and "--listen" in argv:
+                addr = argv[argv.index("--listen") + 1]
+                if addr in want:
+                    out[int(d.name)] = addr
+        return out
+
+    def kill_instances(self):
+        for pid in self.backend_processes():  # they outlive the scaler by design
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
+class Load:
+    """Client threads doing GET /delay?ms=N through the LB on keep-alive connections until told to
+    stop (or a hard deadline). Every non-200 answer and every connection error is a failure."""
+
+    def __init__(self, port, threads, delay_ms, limit_s=90):
+        self.port, self.delay_ms = port, delay_ms
+        self.ok = 0
+        self.failures = []
+        self.lock = threading.Lock()
+        self.deadline = time.monotonic() + limit_s
+        self.workers = []
+        for _ in range(threads):
+            stop = threading.Event()
+            t = threading.Thread(target=self._run, args=(stop,), daemon=True)
+            self.workers.append((t, stop))
+            t.start()
+
+    def _run(self, stop):
+        conn = None
+        while not stop.is_set() and time.monotonic() < self.deadline:
+            try:
+                if conn is None:
+                    conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+                conn.request("GET", f"/delay?ms={self.delay_ms}")
+                r = conn.getresponse()
+                body = r.read()
+                if r.status != 200:
+                    with self.lock:
+                        self.failures.append(f"status {r.status}: {body[:100]!r}")
+                else:
+                    with self.lock:
+                        self.ok += 1
+                if r.getheader("connection", "").lower() == "close":
+                    conn.close()
+                    conn = None
+            except (OSError, http.client.HTTPException) as e:
+                with self.lock:
+                    self.failures.append(repr(e))
+                if conn is not None:
+                    conn.close()
+                conn = None
+        if conn is not None:
+            conn.close()
+
+    def reduce_to(self, n):
+        """Stops all but n threads (and waits for the stopped ones to finish their request)."""
+        for t, stop in self.workers[n:]:
+            stop.set()
+        for t, _ in self.workers[n:]:
+            t.join(15)
+        self.workers = self.workers[:n]
+
+    def stop(self):
+        self.reduce_to(0)
+
+
+def metric_value(text, series):
+    for line in text.splitlines():
+        if line.startswith(series + " "):
+            return float(line.split()[1])
+    return None
+
+
+@pytest.fixture
+def setups(procs, tmp_path):
+    made = []
+
+    def make(**kw):
+        made.append(Setup(procs, tmp_path, **kw))
+        return made[-1]
+    yield make
+    for s in made:
+        for p in s.scalers:
+            p.stop()
+        s.kill_instances()
+
+
+@pytest.fixture
+def setup(setups):
+    return setups()
+
+
+def test_scaler_e2e_grows_under_load_and_shrinks_without_failed_requests(setup):
+    s = setup
+    scaler = s.start_scaler()
+    wait_until(lambda: s.healthy(2), 15, 0.05, "the pool at min = 2, healthy")
+    assert s.instances().keys() == s.pool().keys()
+
+    # 8 clients, 50 ms per request: ~4 in flight per backend, twice the target of 2
+    load = Load(s.lport, threads=8, delay_ms=50)
+    try:
+        wait_until(lambda: len(s.pool()) > 2, 20, 0.05, "the pool to grow")
+        grown = wait_until(lambda: len(s.instances()) >= 3 and s.healthy(len(s.instances())), 15, 0.05,
+                           "the new backends registered and healthy")
+        grown = set(grown)
+        # a light load keeps running through every drain: ~2 in flight in the whole pool, below
+        # the target of 2 per backend even at min
+        load.reduce_to(2)
+        ok_before = load.ok
+        wait_until(lambda: s.healthy(2) and len(s.instances()) == 2, 30, 0.05, "the pool back at min = 2")
+        # the drained instances were terminated, the survivors kept
+        wait_until(lambda: set(s.backend_processes().values()) == set(s.instances()), 10, 0.05,
+                   "the drained processes gone")
+        assert set(s.instances()) <= grown and len(grown) > 2
+        # and the remaining backends still serve the light load
+        wait_until(lambda: load.ok > ok_before + 20, 10, 0.05, "requests after the scale-in")
+    finally:
+        load.stop()
+    assert load.failures == [], f"{len(load.failures)} failed client requests: {load.failures[:5]}"
+    assert load.ok > 100
+
+    # GET /api/v1/decisions explains: inputs, desired per target, the bound, the action
+    ds = s.decisions()
+    assert ds[0]["action"] == "launch 2" and ds[0]["current"] == 0 and "min" in ds[0]["bounds"]
+    outs = [d for d in ds if d["launch"] > 0 and d["current"] >= 2]
+    ins = [d for d in ds if d["drain"]]
+    assert outs and ins, [d["action"] for d in ds]
+    d = outs[0]
+    assert d["action"].startswith("launch") and d["desired"] > d["current"]
+    t = d["targets"][0]
+    assert t["metric"] == "active_per_backend" and t["target"] == 2.0 and t["value"] > 2.2
+    assert t["desired"] == d["desired"] or "max" in d["bounds"]
+    d = ins[-1]
+    assert d["action"].startswith("drain") and d["desired"] == d["current"] - 1
+    assert any(b in ("stabilisation", "cooldown") for x in ds for b in x["bounds"])
+    assert "action=" in scaler.stderr() and "desired=" in scaler.stderr()
+
+    # /metrics (SPEC §6 scaler names)
+    text = s.scaler_get("/metrics")
+    assert metric_value(text, f'ebb_scaler_backends{{kind="current",pool="{POOL}"}}') == 2
+    assert metric_value(text, f'ebb_scaler_backends{{kind="desired",pool="{POOL}"}}') == 2
+    assert metric_value(text, f'ebb_scaler_backends{{kind="min",pool="{POOL}"}}') == 2
+    assert metric_value(text, f'ebb_scaler_backends{{kind="max",pool="{POOL}"}}') == 4
+    assert metric_value(text, f'ebb_scaler_metric{{metric="active_per_backend",pool="{POOL}"}}') is not None
+    launched = metric_value(text, f'ebb_scaler_actions_total{{action="launch",pool="{POOL}"}}')
+    drained = metric_value(text, f'ebb_scaler_actions_total{{action="drain",pool="{POOL}"}}')
+    terminated = metric_value(text, f'ebb_scaler_actions_total{{action="terminate",pool="{POOL}"}}')
+    assert launched == len(grown) and drained == terminated == len(grown) - 2
+    assert metric_value(text, f'ebb_scaler_actions_total{{action="replace",pool="{POOL}"}}') == 0
+
+
+def test_scaler_e2e_replaces_a_killed_backend_and_readopts_after_restart(setup):
+    s = setup
+    scaler = s.start_scaler()
+    first = wait_until(lambda: s.healthy(2), 15, 0.05, "the pool at min = 2, healthy")
+    insts = wait_until(lambda: len(s.instances()) == 2 and s.instances(), 5, 0.05, "two instances")
+    assert set(first) == set(insts)
+
+    # SIGKILL one instance: it is replaced under a new address, the dead one leaves the LB
+    victim = sorted(insts)[0]
+    os.kill(int(insts[victim]["handle"]), signal.SIGKILL)
+
+    def replaced():
+        m = s.healthy(2)
+        return m and victim not in m and set(m) == set(s.instances()) and m
+    after = wait_until(replaced, 15, 0.05, "the killed backend replaced")
+    new = (set(after) - set(first)).pop()
+    assert int(s.instances()[new]["handle"]) != int(insts[victim]["handle"])
+    assert "replacing it" in scaler.stderr()
+    text = s.scaler_get("/metrics")
+    assert metric_value(text, f'ebb_scaler_actions_total{{action="replace",pool="{POOL}"}}') == 1
+    # the gauges follow the decisions (one per interval)
+    wait_until(lambda: metric_value(s.scaler_get("/metrics"), f'ebb_scaler_backends{{kind="current",pool="{POOL}"}}') == 2,
+               5, 0.05, "the current-backends gauge at 2")
+
+    # restart the scaler on the same state file: it re-adopts both, launches nothing
+    before_lb, before_state, before_procs = s.pool(), s.instances(), s.backend_processes()
+    assert set(before_procs.values()) == set(before_lb) == set(before_state)
+    scaler.signal(signal.SIGTERM)
+    assert scaler.wait(10) == 0
+    scaler2 = s.start_scaler()
+    wait_until(lambda: scaler2.stderr().count("re-adopted") == 2, 10, 0.05, "re-adoption")
+    wait_until(lambda: len(s.decisions()) >= 4, 10, 0.05, "four decisions after the restart")
+    assert "launched" not in scaler2.stderr()
+    assert all(d["current"] == 2 and d["launch"] == 0 and not d["drain"] for d in s.decisions())
+    assert s.pool() == before_lb
+    assert s.backend_processes() == before_procs
+    assert {a: i["handle"] for a, i in s.instances().items()} == {a: i["handle"] for a, i in before_state.items()}
+
+    # the re-adopted instances are still watched: a kill is noticed and replaced
+    victim2 = sorted(before_state)[0]
+    os.kill(int(before_state[victim2]["handle"]), signal.SIGKILL)
+    wait_until(lambda: (m := s.healthy(2)) and victim2 not in m and set(m) == set(s.instances()), 15, 0.05,
+               "the killed re-adopted backend replaced")
+    assert len(s.backend_processes()) == 2
+
+
+def test_scaler_e2e_replaces_a_backend_not_healthy_by_health_grace(setups, tmp_path):
+    # the first instance launched answers its health checks with 503, the ones after it are fine
+    marker = tmp_path / "first-launch-done"
+    script = (f'if [ -e "{marker}" ]; then exec "$0" --listen "$1" --name "i$1"; '
+              f'else touch "{marker}"; exec "$0" --listen "$1" --name "i$1" --unhealthy; fi')
+    s = setups(min_backends=1, health_grace="2s",
+               command=["/bin/sh", "-c", script, binary("ebb-testbackend"), "{address}"])
+    scaler = s.start_scaler()
+    first = wait_until(lambda: len(s.instances()) == 1 and s.instances(), 10, 0.05, "the first instance")
+    (bad,) = first
+    wait_until(lambda: s.pool().get(bad) == "unhealthy", 10, 0.05, "the first instance failing its checks")
+    good = wait_until(lambda: (m := s.healthy(1)) and bad not in m and set(m) == set(s.instances()) and m, 15, 0.05,
+                      "a replacement, healthy")
+    assert bad not in good
+    assert "not healthy after health_grace 2s: replacing it" in scaler.stderr()
+    # the unhealthy one was stopped, not left running
+    wait_until(lambda: set(s.backend_processes().values()) == set(good), 10, 0.05, "the unhealthy process stopped")
+    text = s.scaler_get("/metrics")
+    assert metric_value(text, f'ebb_scaler_actions_total{{action="replace",pool="{POOL}"}}') == 1
