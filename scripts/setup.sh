@@ -6,6 +6,7 @@ packages=(
   cmake g++ make pkg-config
   libuv1-dev libssl-dev libtoml11-dev prometheus-cpp-dev nlohmann-json3-dev catch2 node-llhttp
   python3 python3-pytest curl openssl mandoc
+  chromium chromium-driver python3-selenium  # tests/integration/test_dashboard.py
 )
 [ "${EBB_SETUP_EXTRA:-}" ] && packages+=(${EBB_SETUP_EXTRA})
 missing=()

@@ -10,25 +10,13 @@
 
 #include "common/address.h"
 #include "common/log.h"
+#include "lb/admin/dashboard/dashboard.h"
 
 namespace ebb::lb::admin {
 
 using nlohmann::json;
 
 namespace {
-constexpr const char* kDashboardPlaceholder = R"(<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>ebb-lb</title></head>
-<body>
-<h1>ebb-lb</h1>
-<p>The dashboard is not built yet. The admin API is available:</p>
-<ul>
-<li><a href="/api/v1/pools">/api/v1/pools</a></li>
-<li><a href="/api/v1/events">/api/v1/events</a></li>
-<li><a href="/metrics">/metrics</a></li>
-</ul>
-</body></html>
-)";
-
 std::string dump(const json& j) {
   // Invalid UTF-8 (e.g. echoed from a URL) is replaced instead of throwing.
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
@@ -164,7 +152,7 @@ AdminReply route(ControlApi& api, const TokenAuth& auth, const AdminRequest& req
 
   if (raw_path == "/") {
     if (!get) return method_not_allowed("GET, HEAD");
-    return {200, "text/html; charset=utf-8", kDashboardPlaceholder, {}};
+    return {200, "text/html; charset=utf-8", std::string(dashboard_page()), {}};
   }
   if (raw_path == "/healthz") {
     if (!get) return method_not_allowed("GET, HEAD");
