@@ -3,7 +3,10 @@ ebb-scaler with the process driver launching ebb-testbackend, and real client lo
   - load → the pool grows; load drops → it shrinks back to `min`, with zero failed client requests
     (a light load keeps running through every drain);
   - a backend SIGKILLed → replaced (a new address, registered and healthy, the dead one gone);
-  - the scaler restarted with the same state file → it re-adopts: nothing launched, same instances.
+  - a backend not healthy by health_grace → replaced;
+  - the scaler restarted with the same state file → it re-adopts: nothing launched, same instances;
+  - a scale-out while a drain is in progress cancels the drain (PUT healthy) instead of launching;
+  - a restarted LB (empty managed pool) gets the instances registered again (reconciliation).
 Waits poll with deadlines; the load threads are bounded in count and time."""
 import http.client
 import json
@@ -25,7 +28,7 @@ PORTS = 20  # the process driver's port range
 
 
 class Setup:
-    def __init__(self, procs, tmp_path, min_backends=2, health_grace="5s", command=None):
+    def __init__(self, procs, tmp_path, min_backends=2, max_backends=4, health_grace="5s", command=None):
         self.procs, self.tmp_path = procs, tmp_path
         self.lport = free_port()
         self.port_base = free_port()
@@ -35,6 +38,7 @@ class Setup:
                 "health": {"check": "http", "path": "/healthz", "interval": "200ms", "timeout": "500ms",
                            "healthy_threshold": 1, "unhealthy_threshold": 2}}
         text = lb_config([{"name": "web", "listen": f"127.0.0.1:{self.lport}", "pool": POOL}], [pool])
+        self.lb_text = text
         self.aport = int(text.split('[admin]\nlisten = "127.0.0.1:')[1].split('"')[0])
         self.lb = start_lb(procs, tmp_path, text, wait_ports=(self.lport, self.aport))
         self.mport = free_port()
@@ -47,7 +51,7 @@ lb_admin = ["http://127.0.0.1:{self.aport}"]
 metrics_listen = "127.0.0.1:{self.mport}"
 state_file = "{self.state}"
 min = {min_backends}
-max = 4
+max = {max_backends}
 interval = "500ms"
 scale_out_cooldown = "1s"
 scale_in_cooldown = "1500ms"
@@ -332,3 +336,68 @@ def test_scaler_e2e_replaces_a_backend_not_healthy_by_health_grace(setups, tmp_p
     wait_until(lambda: set(s.backend_processes().values()) == set(good), 10, 0.05, "the unhealthy process stopped")
     text = s.scaler_get("/metrics")
     assert metric_value(text, f'ebb_scaler_actions_total{{action="replace",pool="{POOL}"}}') == 1
+
+
+def slow_request(port, ms, results):
+    """One GET /delay?ms=N through the LB in a thread; its status (or error) lands in results."""
+    def run():
+        try:
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=ms / 1000 + 10)
+            c.request("GET", f"/delay?ms={ms}")
+            r = c.getresponse()
+            r.read()
+            results.append(r.status)
+            c.close()
+        except (OSError, http.client.HTTPException) as e:
+            results.append(repr(e))
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    return t
+
+
+def test_scaler_e2e_scale_out_during_a_drain_cancels_it(setups):
+    s = setups(min_backends=1, max_backends=2)
+    scaler = s.start_scaler()
+    wait_until(lambda: s.healthy(1), 15, 0.05, "the pool at min = 1")
+    load = Load(s.lport, threads=6, delay_ms=50)
+    try:
+        two = set(wait_until(lambda: s.healthy(2), 20, 0.05, "the pool at max = 2"))
+    finally:
+        load.stop()
+    # one long request on each backend (round robin): 1 in flight per backend, half the target,
+    # so the scaler drains one of them, and that drain lasts as long as its request
+    results = []
+    slow = [slow_request(s.lport, 8000, results) for _ in range(2)]
+    wait_until(lambda: "draining" in s.pool().values(), 10, 0.05, "a drain")
+    (draining,) = [a for a, st in s.pool().items() if st == "draining"]
+    procs_before = s.backend_processes()
+    # load again: the scale-out takes the draining backend back instead of launching one
+    load = Load(s.lport, threads=6, delay_ms=50)
+    try:
+        wait_until(lambda: s.pool().get(draining) == "healthy", 10, 0.05, "the drain cancelled")
+        assert "cancelled the drain of " + draining in scaler.stderr()
+        assert results == [], "the drained backend's request still runs"
+        assert set(s.pool()) == two and set(s.instances()) == two
+        assert s.backend_processes() == procs_before  # nothing launched, nothing stopped
+        ds = s.decisions()
+        assert any(d["cancel_drain"] == [draining] and d["launch"] == 0 for d in ds), [d["action"] for d in ds]
+    finally:
+        load.stop()
+    for t in slow:
+        t.join(15)
+    assert results == [200, 200]
+    assert load.failures == []
+
+
+def test_scaler_e2e_reregisters_with_a_restarted_lb(setups, procs, tmp_path):
+    s = setups(min_backends=2)
+    s.start_scaler()
+    before = set(wait_until(lambda: s.healthy(2), 15, 0.05, "the pool at min = 2"))
+    # a restarted LB starts its managed pool empty (no backends in the config): the scaler
+    # notices on its next observation and registers its instances again
+    assert s.lb.proc.stop() == 0
+    s.lb = start_lb(procs, tmp_path, s.lb_text, name="ebb-lb2", wait_ports=(s.lport, s.aport))
+    assert set(wait_until(lambda: s.healthy(2), 10, 0.05, "the instances registered again")) == before
+    assert set(s.instances()) == before and set(s.backend_processes().values()) == before
+    r = urllib.request.urlopen(f"http://127.0.0.1:{s.lport}/delay?ms=1", timeout=5)
+    assert r.status == 200
