@@ -241,3 +241,29 @@ TEST_CASE("admin server: idle connections are closed; too many are refused") {
   Client extra(srv.port);
   CHECK(extra.closed_by_server());
 }
+
+TEST_CASE("admin server: random bytes never crash it") {
+  Running srv;
+  uint64_t x = 0x9e3779b97f4a7c15ull;  // fixed seed: reproducible
+  auto next = [&x] {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return x;
+  };
+  const std::string prefixes[] = {"", "GET / HTTP/1.1\r\n", "POST /api/v1/pools/app/backends HTTP/1.1\r\n",
+                                  "PUT /api/v1/pools/app/backends/a:1 HTTP/1.1\r\nContent-Length: 5\r\n\r\n"};
+  for (int i = 0; i < 60; ++i) {
+    Client c(srv.port);
+    std::string junk = prefixes[i % 4];
+    const size_t n = next() % 600;
+    for (size_t k = 0; k < n; ++k) junk.push_back(static_cast<char>(next() & 0xff));
+    junk += "\r\n\r\n";
+    ::send(c.fd, junk.data(), junk.size(), MSG_NOSIGNAL);
+    ::shutdown(c.fd, SHUT_WR);
+    c.read_responses(1);  // whatever it answers (or not), it must go on serving
+  }
+  Client c(srv.port);
+  c.send("GET /healthz HTTP/1.1\r\n\r\n");
+  CHECK(status_of(c.read_responses(1)) == 200);
+}
