@@ -6,7 +6,9 @@ ebb-scaler with the process driver launching ebb-testbackend, and real client lo
   - a backend not healthy by health_grace → replaced;
   - the scaler restarted with the same state file → it re-adopts: nothing launched, same instances;
   - a scale-out while a drain is in progress cancels the drain (PUT healthy) instead of launching;
-  - a restarted LB (empty managed pool) gets the instances registered again (reconciliation).
+  - a restarted LB (empty managed pool) gets the instances registered again (reconciliation);
+  - two LBs get the same membership; with one down its metrics are missing: no scale-in until it
+    is back and reconciled.
 Waits poll with deadlines; the load threads are bounded in count and time."""
 import http.client
 import json
@@ -28,26 +30,30 @@ PORTS = 20  # the process driver's port range
 
 
 class Setup:
-    def __init__(self, procs, tmp_path, min_backends=2, max_backends=4, health_grace="5s", command=None):
+    def __init__(self, procs, tmp_path, min_backends=2, max_backends=4, health_grace="5s", command=None,
+                 second_lb=False):
         self.procs, self.tmp_path = procs, tmp_path
-        self.lport = free_port()
-        self.port_base = free_port()
-        if self.port_base + PORTS > 65535:
-            self.port_base = 40000
+        self.port_base = free_port()  # an ephemeral port: the range below stays under 65536
         pool = {"name": POOL, "managed": True, "backends": [], "drain_timeout": "10s", "retries": 1,
                 "health": {"check": "http", "path": "/healthz", "interval": "200ms", "timeout": "500ms",
                            "healthy_threshold": 1, "unhealthy_threshold": 2}}
-        text = lb_config([{"name": "web", "listen": f"127.0.0.1:{self.lport}", "pool": POOL}], [pool])
-        self.lb_text = text
-        self.aport = int(text.split('[admin]\nlisten = "127.0.0.1:')[1].split('"')[0])
-        self.lb = start_lb(procs, tmp_path, text, wait_ports=(self.lport, self.aport))
+        self.nodes = []  # (listener port, admin port, config text) of each ebb-lb
+        for _ in range(2 if second_lb else 1):
+            lport = free_port()
+            text = lb_config([{"name": "web", "listen": f"127.0.0.1:{lport}", "pool": POOL}], [pool])
+            self.nodes.append((lport, int(text.split('[admin]\nlisten = "127.0.0.1:')[1].split('"')[0]), text))
+        self.lport, self.aport, self.lb_text = self.nodes[0]
+        self.lbs = [start_lb(procs, tmp_path, text, name=f"ebb-lb-{i}", wait_ports=(lport, aport))
+                    for i, (lport, aport, text) in enumerate(self.nodes)]
+        self.lb = self.lbs[0]
+        lb_admin = ", ".join(f'"http://127.0.0.1:{aport}"' for _, aport, _ in self.nodes)
         self.mport = free_port()
         self.state = tmp_path / "scaler-state.json"
         self.cfg = tmp_path / "scaler.toml"
         self.cfg.write_text(f"""
 [scaler]
 pool = "{POOL}"
-lb_admin = ["http://127.0.0.1:{self.aport}"]
+lb_admin = [{lb_admin}]
 metrics_listen = "127.0.0.1:{self.mport}"
 state_file = "{self.state}"
 min = {min_backends}
@@ -76,16 +82,16 @@ host = "127.0.0.1"
         return p
 
     # --- what the LB, the scaler and the OS say ---
-    def pool(self):
+    def pool(self, aport=None):
         """address → state of every backend the LB lists (draining ones included)."""
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.aport}/api/v1/pools", timeout=2) as r:
+        with urllib.request.urlopen(f"http://127.0.0.1:{aport or self.aport}/api/v1/pools", timeout=2) as r:
             pools = json.loads(r.read())
         (p,) = [p for p in pools if p["name"] == POOL]
         return {b["address"]: b["state"] for b in p["backends"]}
 
-    def healthy(self, n):
+    def healthy(self, n, aport=None):
         """The pool has exactly n backends, all healthy (nothing draining or unknown)."""
-        m = self.pool()
+        m = self.pool(aport)
         return len(m) == n and set(m.values()) == {"healthy"} and m
 
     def instances(self):
@@ -396,8 +402,40 @@ def test_scaler_e2e_reregisters_with_a_restarted_lb(setups, procs, tmp_path):
     # a restarted LB starts its managed pool empty (no backends in the config): the scaler
     # notices on its next observation and registers its instances again
     assert s.lb.proc.stop() == 0
-    s.lb = start_lb(procs, tmp_path, s.lb_text, name="ebb-lb2", wait_ports=(s.lport, s.aport))
+    s.lb = start_lb(procs, tmp_path, s.lb_text, name="ebb-lb-restarted", wait_ports=(s.lport, s.aport))
     assert set(wait_until(lambda: s.healthy(2), 10, 0.05, "the instances registered again")) == before
     assert set(s.instances()) == before and set(s.backend_processes().values()) == before
     r = urllib.request.urlopen(f"http://127.0.0.1:{s.lport}/delay?ms=1", timeout=5)
     assert r.status == 200
+
+
+def test_scaler_e2e_two_lbs_same_membership_and_a_node_down(setups, procs, tmp_path):
+    s = setups(min_backends=1, max_backends=3, second_lb=True)
+    (l1, a1, _), (l2, a2, text2) = s.nodes
+    scaler = s.start_scaler()
+    wait_until(lambda: s.healthy(1, a1) and s.healthy(1, a2), 15, 0.05, "both LBs at min = 1")
+    # load through the first LB only: the pool grows on both nodes alike
+    load = Load(l1, threads=6, delay_ms=50)
+    try:
+        grown = wait_until(lambda: (m := s.healthy(3, a1)) and s.pool(a2) == m and m, 20, 0.05,
+                           "both LBs at 3, the same members")
+        # the second node goes down; the load stops: its metrics are missing, so no scale-in
+        assert s.lbs[1].proc.stop() == 0
+    finally:
+        load.stop()
+    n = len(s.decisions())
+    wait_until(lambda: len(s.decisions()) >= n + 4, 10, 0.05, "four decisions with a node down")
+    later = s.decisions()[n:]
+    assert all(not d["drain"] and d["current"] == 3 for d in later), [d["action"] for d in later]
+    assert any("missing_data" in d["bounds"] for d in later), later[-1]
+    assert f"127.0.0.1:{a2}" in later[-1]["missing"]
+    assert set(s.pool(a1)) == set(grown)
+    # the node returns with an empty managed pool: reconciled, then the pool shrinks on both
+    s.lbs[1] = start_lb(procs, tmp_path, text2, name="ebb-lb-1-restarted", wait_ports=(l2, a2))
+    wait_until(lambda: s.healthy(1, a1) and s.healthy(1, a2) and s.pool(a1) == s.pool(a2), 30, 0.05,
+               "both LBs back at min = 1, the same member")
+    assert set(s.pool(a1)) < set(grown)
+    # a drained instance stays tracked until its process has stopped
+    wait_until(lambda: set(s.backend_processes().values()) == set(s.instances()) == set(s.pool(a1)), 10, 0.05,
+               "the drained instances stopped")
+    assert "registering" in scaler.stderr()
