@@ -164,12 +164,17 @@ void Worker::on_connection(WorkerListener& l) {
     s = std::make_unique<TcpSession>(*this, snapshot_, *l.config, std::move(t));
   else
     s = std::make_unique<HttpSession>(*this, snapshot_, *l.config, std::move(t));
+  adopt(std::move(s));
+}
+
+Session* Worker::adopt(std::unique_ptr<Session> s) {
   Session* raw = s.release();
   raw->next_ = sessions_;
   if (sessions_) sessions_->prev_ = raw;
   sessions_ = raw;
   ++session_count_;
   raw->start();
+  return raw;
 }
 
 void Worker::connection_closed() {

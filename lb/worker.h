@@ -85,6 +85,8 @@ class Worker {
   // Wall-clock ms, cached per loop iteration (access log timestamps).
   int64_t wall_ms() const;
 
+  // Links a new session into the worker's list and starts it (accept path; tests).
+  Session* adopt(std::unique_ptr<Session> s);
   // Session bookkeeping (Session::finish calls session_finished).
   void session_finished(Session* s);
   // A client connection closed (max_connections accounting).
