@@ -1,6 +1,6 @@
 """Backpressure: a slow client never makes ebb-lb buffer more than a bounded amount (watermarks
 stop reading the fast side). Measured through ebb-lb's RSS while a large response is read slowly.
-(The 1 GiB at 1 MiB/s soak is scripts/backpressure-soak.sh, not a CI test.)"""
+(The 1 GiB at 1 MiB/s soak is proxy_backpressure_soak.py, a script, not a CI test.)"""
 import hashlib
 import socket
 import threading
