@@ -15,12 +15,13 @@ import time
 import pytest
 
 import ebbtest
-from proxy_support import backends, lb_config, request, start_backend, start_lb
+from proxy_support import backends, connect, lb_config, request, send_request, start_backend, start_lb
 
 try:
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
 except ImportError:  # reported by the fixture below, with what to install
     webdriver = None
 
@@ -104,6 +105,15 @@ def start_traffic(lport, stop, max_requests=3000):
     return t, sent
 
 
+def set_input(element, text):
+    """Types into a field like a user (focused, select-all, type), so the page's poll, which
+    refreshes only fields that are neither focused nor edited, cannot interleave."""
+    element.click()
+    element.send_keys(Keys.CONTROL, "a")
+    element.send_keys(text)
+    assert element.get_attribute("value") == text
+
+
 def save_screenshot(driver, name):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / name
@@ -176,8 +186,7 @@ def test_dashboard_live_in_chromium(procs, tmp_path, browser):
     # Actions: without the token the API answers 401 and the page says so.
     d.find_element(By.ID, "notice")  # present (hidden)
     weight = row(d, a1).find_element(By.CSS_SELECTOR, "input[type=number]")
-    weight.clear()
-    weight.send_keys("5")
+    set_input(weight, "5")
     row(d, a1).find_element(By.CSS_SELECTOR, "button[type=submit]").click()
     ebbtest.wait_until(lambda: "401" in d.find_element(By.ID, "notice").text, 5, what="401 shown")
     assert "error" in d.find_element(By.ID, "notice").get_attribute("class")
@@ -188,17 +197,22 @@ def test_dashboard_live_in_chromium(procs, tmp_path, browser):
     d.find_element(By.CSS_SELECTOR, "#token-form button[type=submit]").click()
     assert js(d, "return sessionStorage.getItem('ebb-admin-token');") == TOKEN
     weight = row(d, a1).find_element(By.CSS_SELECTOR, "input[type=number]")
-    weight.clear()
-    weight.send_keys("5")
+    set_input(weight, "5")
     row(d, a1).find_element(By.CSS_SELECTOR, "button[type=submit]").click()
     ebbtest.wait_until(lambda: api_pool(aport)[a1]["weight"] == 5, 5, what="weight 5 applied")
     ebbtest.wait_until(lambda: "OK" in d.find_element(By.ID, "notice").text, 5, what="success notice")
+    # A drained backend leaves the pool once idle: hold a request in flight on b1 (b0 is out)
+    # so the drain lasts until the undrain.
+    held = connect(lport)
+    send_request(held, "GET", "/delay?ms=10000")
+    ebbtest.wait_until(lambda: api_pool(aport)[a1]["active"] == 1, 5, what="a request in flight on b1")
     row(d, a1).find_element(By.XPATH, ".//button[normalize-space()='Drain']").click()
     ebbtest.wait_until(lambda: api_pool(aport)[a1]["state"] == "draining", 5, what="b1 draining")
     ebbtest.wait_until(lambda: row_attr(d, a1, "data-state") == "draining", 5, what="b1 shown draining")
     row(d, a1).find_element(By.XPATH, ".//button[normalize-space()='Undrain']").click()
     ebbtest.wait_until(lambda: api_pool(aport)[a1]["state"] == "healthy", 5, what="b1 undrained")
     ebbtest.wait_until(lambda: row_attr(d, a1, "data-state") == "healthy", 5, what="b1 shown healthy")
+    held.close()
     # The only console errors since: the browser's report of the expected 401.
     errors = severe(d.get_log("browser"), allow=(r"status of 401",))
     assert not errors, f"console errors: {errors}"

@@ -394,6 +394,9 @@
     if (p50 == null && b.latency_ms != null) r.p50.title = r.p95.title = "mean " + fmtMs(b.latency_ms) + " (no requests in the last " + WINDOW_S + " s)";
     r.drain.textContent = b.state === "draining" ? "Undrain" : "Drain";
     r.drain.setAttribute("aria-label", (b.state === "draining" ? "Undrain " : "Drain ") + b.address);
+    r.drain.title = b.state === "draining"
+      ? "Cancel the drain: the backend takes new requests again"
+      : "No new requests; the backend leaves the pool once its in-flight requests finish";
     if (document.activeElement !== r.weightInput && !r.weightInput.dataset.dirty) r.weightInput.value = b.weight;
 
     // health-check result: the result whose counter moved last
