@@ -252,6 +252,10 @@ void HttpSession::start_exchange() {
       swap_buf_.clear();
     }
     if (state_ != State::proxying) return;
+    if (client_eof_ && !req_done_) {  // the client hung up before sending its whole body
+      close();
+      return;
+    }
     if (!client_paused_) client_->start_reading();
   } else {
     flush_upstream();

@@ -375,3 +375,19 @@ def test_max_connections_refuses_extra(procs, tmp_path, two_backends):
     c.close()
     ebbtest.wait_until(lambda: request(port).status == 200, 5, what="a slot to free up")
     b.close()
+
+
+def test_backend_closing_idle_connections_never_fails_requests(procs, tmp_path):
+    """The backend closes idle keep-alive connections after 100 ms: pooled upstream connections
+    die at every moment relative to new requests; none may surface as an error."""
+    bport = ebbtest.free_port()
+    procs.start([ebbtest.binary("ebb-testbackend"), "--listen", f"127.0.0.1:{bport}", "--name", "a",
+                 "--idle-timeout", "100"], "backend-idle")
+    ebbtest.wait_port(bport)
+    port, _ = http_lb(procs, tmp_path, [bport])
+    with connect(port) as s:
+        rd = Reader(s)
+        for i in range(24):
+            send_request(s, "GET", f"/?i={i}")
+            assert rd.read_response().status == 200
+            time.sleep(0.085 + (i % 4) * 0.01)  # spacing around the backend's idle timeout
