@@ -232,3 +232,33 @@ def test_sticky_cookie_of_a_removed_backend_is_replaced(procs, tmp_path):
     fresh = r.header("Set-Cookie").split(";")[0][len("srv="):]
     assert fresh != token
     assert all(get(port2, f"srv={fresh}").header("X-Backend") == r.header("X-Backend") for _ in range(4))
+
+
+def test_sticky_cookie_is_secure_on_a_tls_listener(procs, tmp_path):
+    import ssl
+    from tls_support import make_pki
+    pki_dir = tmp_path / "pki"
+    pki_dir.mkdir()
+    pki = make_pki(pki_dir)
+    bks = start_backends(procs, ["a", "b"])
+    port = ebbtest.free_port()
+    cert, key = pki["site"]
+    listener = {"name": "tls", "listen": f"127.0.0.1:{port}", "mode": "http", "pool": "app",
+                "tls": {"cert": cert, "key": key}}
+    pool = dict(name="app", **sticky_pool(bks, "ab"))
+    start_lb(procs, tmp_path, lb_config([listener], [pool]), wait_ports=[port])
+    ctx = ssl.create_default_context(cafile=pki["root"])
+
+    def tls_get(cookie=None):
+        with ctx.wrap_socket(connect(port), server_hostname="example.com") as s:
+            send_request(s, "GET", "/", {"Cookie": cookie} if cookie else None)
+            return Reader(s).read_response()
+
+    first = tls_get()
+    set_cookie = first.header("Set-Cookie")
+    assert set_cookie.endswith("; Path=/; Max-Age=600; HttpOnly; Secure"), set_cookie
+    token = set_cookie.split(";")[0][len("srv="):]
+    for _ in range(4):
+        r = tls_get(f"srv={token}")
+        assert r.header("X-Backend") == first.header("X-Backend")
+        assert r.header("Set-Cookie") is None
