@@ -40,6 +40,7 @@ HttpSession::~HttpSession() { close(); }
 void HttpSession::start() {
   client_->peer_address(peer_);
   client_ip_ = sockaddr_ip(reinterpret_cast<const sockaddr*>(&peer_));
+  if (listener_.settings.proxy_protocol) proxy_header_ = std::make_unique<ProxyProtocolParser>();
   client_->set_handler(this);
   enter_reading_head();
   // The first request's head must arrive within header_timeout from accept (slowloris).
@@ -451,6 +452,22 @@ void HttpSession::on_read(Transport& t, const char* data, size_t len) {
   if (&t == client_.get()) {
     switch (state_) {
       case State::reading_head:
+        if (proxy_header_) {
+          ProxyProtocolParser::Result r = proxy_header_->feed(data, len);
+          if (r.status == ProxyProtocolParser::Status::error) {
+            close();  // not from our fronting balancer: say nothing
+            return;
+          }
+          if (r.status == ProxyProtocolParser::Status::need_more) return;
+          if (proxy_header_->has_address()) {
+            peer_ = proxy_header_->address();
+            client_ip_ = sockaddr_ip(reinterpret_cast<const sockaddr*>(&peer_));
+          }
+          proxy_header_.reset();
+          data += r.consumed;
+          len -= r.consumed;
+          if (len == 0) return;
+        }
         feed_client(data, len);
         break;
       case State::proxying:

@@ -22,6 +22,7 @@
 
 #include "common/uv.h"
 #include "lb/conn/backend_connector.h"
+#include "lb/conn/proxy_protocol.h"
 #include "lb/conn/pump.h"
 #include "lb/conn/session.h"
 #include "lb/http/parser.h"
@@ -120,6 +121,7 @@ class HttpSession final : public Session,
   std::string up_out_;     // framed bytes to send upstream, flushed once per read
   std::string up_head_;    // the rewritten request head (kept for a resend on a stale connection)
   std::string down_out_;   // framed bytes to send to the client, flushed once per read
+  std::unique_ptr<ProxyProtocolParser> proxy_header_;  // until the PROXY header is read
   bool draining_ = false;  // graceful shutdown: close after the current response
   bool client_eof_ = false;
 

@@ -27,12 +27,41 @@ void TcpSession::start() {
     return;
   }
   pool_ = &snap_->pools[listener_.default_pool];
+  if (listener_.settings.proxy_protocol) {
+    state_ = State::reading_proxy_header;
+    proxy_header_ = std::make_unique<ProxyProtocolParser>();
+    client_->start_reading();
+    uv_timer_start(idle_timer_.get(), [](uv_timer_t* t) { static_cast<TcpSession*>(t->data)->close(); },
+                   static_cast<uint64_t>(listener_.settings.header_timeout.count()), 0);
+    return;
+  }
+  connect_backend();
+}
+
+void TcpSession::on_read(Transport&, const char* data, size_t len) {
+  if (state_ != State::reading_proxy_header) return;
+  ProxyProtocolParser::Result r = proxy_header_->feed(data, len);
+  if (r.status == ProxyProtocolParser::Status::error) {
+    close();
+    return;
+  }
+  if (r.status == ProxyProtocolParser::Status::need_more) return;
+  if (proxy_header_->has_address()) peer_ = proxy_header_->address();
+  proxy_header_.reset();
+  early_data_.assign(data + r.consumed, len - r.consumed);
+  client_->stop_reading();
+  uv_timer_stop(idle_timer_.get());
+  state_ = State::connecting;
+  connect_backend();
+}
+
+void TcpSession::connect_backend() {
   PickRequest req;
   if (auto h = hash_source_ip(reinterpret_cast<const sockaddr*>(&peer_))) {  // L4: source_ip only
     req.key_hash = *h;
     req.has_key = true;
   }
-  req.now_ms = static_cast<int64_t>(start_loop_ms_);
+  req.now_ms = static_cast<int64_t>(uv_now(worker_.loop()));
   if (connector_.connect(*pool_, req, false) == BackendConnector::Start::no_backend) close();  // SPEC §3
 }
 
@@ -41,7 +70,8 @@ void TcpSession::on_connected(size_t backend_index, TransportPtr t, bool) {
   upstream_ = std::move(t);
   connect_ms_ = static_cast<double>(uv_now(worker_.loop()) - start_loop_ms_);
   state_ = State::tunneling;
-  pump_.start(worker_.loop(), *client_, *upstream_, *this, Watermarks{});
+  pump_.start(worker_.loop(), *client_, *upstream_, *this, Watermarks{}, early_data_);
+  early_data_.clear();
   uint64_t idle = static_cast<uint64_t>(pool_->settings.idle_timeout.count());
   if (idle > 0)
     uv_timer_start(idle_timer_.get(), [](uv_timer_t* t) { static_cast<TcpSession*>(t->data)->on_idle_timer(); },

@@ -2,7 +2,7 @@
 // connection, with connect timeout + retries (BackendConnector), half-close and backpressure
 // (Pump), and the pool's idle_timeout.
 //
-// States: connecting → tunneling → closed. Thread: the owning worker.
+// States: [reading_proxy_header →] connecting → tunneling → closed. Thread: the owning worker.
 #pragma once
 #include <sys/socket.h>
 
@@ -10,6 +10,7 @@
 
 #include "common/uv.h"
 #include "lb/conn/backend_connector.h"
+#include "lb/conn/proxy_protocol.h"
 #include "lb/conn/pump.h"
 #include "lb/conn/session.h"
 #include "lb/snapshot.h"
@@ -31,7 +32,7 @@ class TcpSession final : public Session,
   void abort() override { close(); }
   void on_snapshot(const Snapshot& snap) override;
 
-  enum class State { connecting, tunneling, closed };
+  enum class State { reading_proxy_header, connecting, tunneling, closed };
   State state() const { return state_; }
 
   // BackendConnector::Owner
@@ -39,8 +40,8 @@ class TcpSession final : public Session,
   void on_connect_failed(bool no_backend) override;
   // Pump::Owner
   void on_pump_done(bool error) override;
-  // TransportHandler for the client while connecting: only failures matter then.
-  void on_read(Transport&, const char*, size_t) override {}
+  // TransportHandler for the client before the tunnel: the PROXY header, then only failures.
+  void on_read(Transport&, const char* data, size_t len) override;
   void on_eof(Transport&) override { close(); }
   void on_error(Transport&, int) override { close(); }
   void on_write_progress(Transport&) override {}
@@ -48,6 +49,7 @@ class TcpSession final : public Session,
  private:
   void close();
   void on_idle_timer();
+  void connect_backend();
 
   std::shared_ptr<const Snapshot> snap_;
   const ListenerSnapshot& listener_;
@@ -58,6 +60,8 @@ class TcpSession final : public Session,
   Pump pump_;
   UvHandle<uv_timer_t> idle_timer_;
   State state_ = State::connecting;
+  std::unique_ptr<ProxyProtocolParser> proxy_header_;
+  std::string early_data_;  // client bytes after the PROXY header, sent once connected
   size_t backend_ = kNoBackend;
   sockaddr_storage peer_{};
   int64_t start_wall_ms_ = 0;

@@ -391,3 +391,23 @@ def test_backend_closing_idle_connections_never_fails_requests(procs, tmp_path):
             send_request(s, "GET", f"/?i={i}")
             assert rd.read_response().status == 200
             time.sleep(0.085 + (i % 4) * 0.01)  # spacing around the backend's idle timeout
+
+
+def test_proxy_protocol_v1_and_v2_set_the_client_address(procs, tmp_path, two_backends):
+    port, _ = http_lb(procs, tmp_path, two_backends[:1], listener={"proxy_protocol": True})
+
+    def forwarded_for(prefix):
+        with connect(port) as s:
+            s.sendall(prefix + b"GET /echo HTTP/1.1\r\nHost: t\r\n\r\n")
+            r = Reader(s).read_response()
+        assert r.status == 200
+        return {k.lower(): v for k, v in r.json()["headers"]}["x-forwarded-for"]
+
+    assert forwarded_for(b"PROXY TCP4 203.0.113.7 10.0.0.1 5555 80\r\n") == "203.0.113.7"
+    v2 = (b"\r\n\r\n\x00\r\nQUIT\n\x21\x11\x00\x0c" + bytes([198, 51, 100, 5, 10, 0, 0, 1]) +
+          (4000).to_bytes(2, "big") + (80).to_bytes(2, "big"))
+    assert forwarded_for(v2) == "198.51.100.5"
+    assert forwarded_for(b"PROXY UNKNOWN\r\n") == "127.0.0.1"
+    with connect(port) as s:  # no header: not from the fronting balancer
+        s.sendall(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+        assert Reader(s).closed()

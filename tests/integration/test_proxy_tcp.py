@@ -91,3 +91,15 @@ def test_tcp_idle_timeout(procs, tmp_path):
             assert s.recv(10) == b""  # closed by the idle timeout, well before 5 s
         except ConnectionResetError:
             pass
+
+
+def test_tcp_proxy_protocol_header_is_consumed(procs, tmp_path):
+    bport, _ = start_backend(procs, "echo", tcp_echo=True)
+    port = ebbtest.free_port()
+    cfg = lb_config([{"name": "raw", "listen": f"127.0.0.1:{port}", "mode": "tcp", "pool": "app",
+                      "proxy_protocol": True}], [{"name": "app", "backends": backends(bport)}])
+    start_lb(procs, tmp_path, cfg, wait_ports=[port])
+    with connect(port) as s:
+        s.sendall(b"PROXY TCP4 203.0.113.7 10.0.0.1 5555 80\r\nhello")
+        s.shutdown(socket.SHUT_WR)
+        assert recv_all(s) == b"hello"
