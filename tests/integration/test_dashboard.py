@@ -147,6 +147,13 @@ def test_dashboard_live_in_chromium(procs, tmp_path, browser):
     ebbtest.wait_until(lambda: row_attr(d, a0, "data-state") == "healthy" and row_attr(d, a1, "data-state") == "healthy",
                        10, what="both backends listed healthy")
 
+    # The page's own quantile estimate (Prometheus histogram_quantile: linear within a bucket).
+    q = js(d, "const D = window.ebbDashboard, h = D.parseMetrics(arguments[0])"
+              ".map(m => ({le: m.labels.le === '+Inf' ? Infinity : +m.labels.le, c: m.value}));"
+              "return [D.quantile(0.5, h), D.quantile(0.95, h), D.quantile(0.5, [])];",
+           'h_bucket{le="1"} 0\nh_bucket{le="2"} 10\nh_bucket{le="4"} 20\nh_bucket{le="+Inf"} 20\n')
+    assert q[0] == pytest.approx(2.0) and q[1] == pytest.approx(3.8) and q[2] is None, q
+
     # Traffic: the rate chart and the per-backend rate move.
     stop = threading.Event()
     thread, sent = start_traffic(lport, stop)

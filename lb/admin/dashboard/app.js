@@ -34,6 +34,7 @@
     return e;
   }
   const fmtRate = (x) => x == null ? "—" : x < 10 ? x.toFixed(1) : Math.round(x).toString();
+  const fmtPerS = (x) => x == null ? "—" : fmtRate(x) + "/s";
   function fmtMs(x) {
     if (x == null || !isFinite(x)) return "—";
     return (x < 1 ? x.toFixed(2) : x < 10 ? x.toFixed(1) : Math.round(x).toString()) + " ms";
@@ -339,8 +340,8 @@
     if (!s) series.set(p.name, s = []);
     if (point.rps != null) s.push(point);
     while (s.length && t - s[0].t > CHART_S * 1000) s.shift();
-    drawChart(v.rpsFig, t, s, [["rps", "l-rps"]], (x) => fmtRate(x) + "/s");
-    v.rpsFig.value.textContent = fmtRate(point.rps) + "/s";
+    drawChart(v.rpsFig, t, s, [["rps", "l-rps"]], fmtPerS);
+    v.rpsFig.value.textContent = fmtPerS(point.rps);
     drawChart(v.latFig, t, s, [["p50", "l-p50"], ["p95", "l-p95"]], fmtMs);
     v.latFig.value.textContent = "p50 " + fmtMs(point.p50) + " · p95 " + fmtMs(point.p95);
   }
@@ -515,6 +516,9 @@
       notice("Token cleared.");
     });
   }
+
+  // The pure parts, reachable from the browser console and the integration test.
+  window.ebbDashboard = Object.freeze({ parseMetrics, quantile });
 
   initToken();
   poll();
