@@ -35,7 +35,7 @@ class Setup:
         self.procs, self.tmp_path = procs, tmp_path
         self.port_base = free_port()  # an ephemeral port: the range below stays under 65536
         pool = {"name": POOL, "managed": True, "backends": [], "drain_timeout": "10s", "retries": 1,
-                "health": {"check": "http", "path": "/healthz", "interval": "200ms", "timeout": "500ms",
+                "health": {"check": "http", "path": "/healthz", "interval": "300ms", "timeout": "300ms",
                            "healthy_threshold": 1, "unhealthy_threshold": 2}}
         self.nodes = []  # (listener port, admin port, config text) of each ebb-lb
         for _ in range(2 if second_lb else 1):
