@@ -234,14 +234,14 @@ def test_scaler_e2e_grows_under_load_and_shrinks_without_failed_requests(setup):
         # a light load keeps running through every drain: ~2 in flight in the whole pool, below
         # the target of 2 per backend even at min
         load.reduce_to(2)
-        ok_before = load.ok
         wait_until(lambda: s.healthy(2) and len(s.instances()) == 2, 30, 0.05, "the pool back at min = 2")
+        ok_at_min = load.ok
         # the drained instances were terminated, the survivors kept
         wait_until(lambda: set(s.backend_processes().values()) == set(s.instances()), 10, 0.05,
                    "the drained processes gone")
         assert set(s.instances()) <= grown and len(grown) > 2
         # and the remaining backends still serve the light load
-        wait_until(lambda: load.ok > ok_before + 20, 10, 0.05, "requests after the scale-in")
+        wait_until(lambda: load.ok > ok_at_min + 20, 10, 0.05, "requests after the scale-in")
     finally:
         load.stop()
     assert load.failures == [], f"{len(load.failures)} failed client requests: {load.failures[:5]}"
