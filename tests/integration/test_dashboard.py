@@ -175,7 +175,7 @@ def test_dashboard_live_in_chromium(procs, tmp_path, browser):
         r, g, b = (int(x) for x in re.findall(r"\d+", colour)[:3])
         assert r > 150 and g < 100 and b < 100, f"unhealthy badge not red: {colour}"
         assert row_attr(d, a1, "data-state") == "healthy"
-        ebbtest.wait_until(lambda: "healthy -> unhealthy" in d.find_element(By.ID, "events").text, 5,
+        ebbtest.wait_until(lambda: "healthy -> unhealthy" in d.find_element(By.ID, "events").text, 10,
                            what="the health event in the events list")
         assert "healthy -> unhealthy" in row(d, a0).text  # its last change
         ebbtest.wait_until(lambda: chart(d, "rps")["points"] >= 4, 10, interval=0.2, what="a few chart points")
@@ -195,7 +195,7 @@ def test_dashboard_live_in_chromium(procs, tmp_path, browser):
     weight = row(d, a1).find_element(By.CSS_SELECTOR, "input[type=number]")
     set_input(weight, "5")
     row(d, a1).find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-    ebbtest.wait_until(lambda: "401" in d.find_element(By.ID, "notice").text, 5, what="401 shown")
+    ebbtest.wait_until(lambda: "401" in d.find_element(By.ID, "notice").text, 10, what="401 shown")
     assert "error" in d.find_element(By.ID, "notice").get_attribute("class")
     assert api_pool(aport)[a1]["weight"] == 1
 
@@ -206,19 +206,19 @@ def test_dashboard_live_in_chromium(procs, tmp_path, browser):
     weight = row(d, a1).find_element(By.CSS_SELECTOR, "input[type=number]")
     set_input(weight, "5")
     row(d, a1).find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-    ebbtest.wait_until(lambda: api_pool(aport)[a1]["weight"] == 5, 5, what="weight 5 applied")
-    ebbtest.wait_until(lambda: "OK" in d.find_element(By.ID, "notice").text, 5, what="success notice")
+    ebbtest.wait_until(lambda: api_pool(aport)[a1]["weight"] == 5, 10, what="weight 5 applied")
+    ebbtest.wait_until(lambda: "OK" in d.find_element(By.ID, "notice").text, 10, what="success notice")
     # A drained backend leaves the pool once idle: hold a request in flight on b1 (b0 is out)
     # so the drain lasts until the undrain.
     held = connect(lport)
-    send_request(held, "GET", "/delay?ms=10000")
-    ebbtest.wait_until(lambda: api_pool(aport)[a1]["active"] == 1, 5, what="a request in flight on b1")
+    send_request(held, "GET", "/delay?ms=20000")
+    ebbtest.wait_until(lambda: api_pool(aport)[a1]["active"] == 1, 10, what="a request in flight on b1")
     row(d, a1).find_element(By.XPATH, ".//button[normalize-space()='Drain']").click()
-    ebbtest.wait_until(lambda: api_pool(aport)[a1]["state"] == "draining", 5, what="b1 draining")
-    ebbtest.wait_until(lambda: row_attr(d, a1, "data-state") == "draining", 5, what="b1 shown draining")
+    ebbtest.wait_until(lambda: api_pool(aport)[a1]["state"] == "draining", 10, what="b1 draining")
+    ebbtest.wait_until(lambda: row_attr(d, a1, "data-state") == "draining", 10, what="b1 shown draining")
     row(d, a1).find_element(By.XPATH, ".//button[normalize-space()='Undrain']").click()
-    ebbtest.wait_until(lambda: api_pool(aport)[a1]["state"] == "healthy", 5, what="b1 undrained")
-    ebbtest.wait_until(lambda: row_attr(d, a1, "data-state") == "healthy", 5, what="b1 shown healthy")
+    ebbtest.wait_until(lambda: api_pool(aport)[a1]["state"] == "healthy", 10, what="b1 undrained")
+    ebbtest.wait_until(lambda: row_attr(d, a1, "data-state") == "healthy", 10, what="b1 shown healthy")
     held.close()
     # The only console errors since: the browser's report of the expected 401.
     errors = severe(d.get_log("browser"), allow=(r"status of 401",))
@@ -236,6 +236,6 @@ def test_dashboard_live_in_chromium(procs, tmp_path, browser):
 
     # Phone width: no horizontal scrolling of the page itself.
     d.set_window_size(390, 844)
-    ebbtest.wait_until(lambda: js(d, "return document.documentElement.scrollWidth <= window.innerWidth + 1;"), 5,
+    ebbtest.wait_until(lambda: js(d, "return document.documentElement.scrollWidth <= window.innerWidth + 1;"), 10,
                        what="no horizontal overflow at phone width")
     save_screenshot(d, "dashboard-phone.png")
