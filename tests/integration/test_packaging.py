@@ -153,6 +153,11 @@ def test_install_use_remove_purge(deb):
         r = must(["man", "-w", "5", "ebb.toml"])
         assert r.stdout.strip() == "/usr/share/man/man5/ebb.toml.5.gz"
 
+        # The installed units, with the installed binaries and man pages: verify has nothing to say.
+        if shutil.which("systemd-analyze"):
+            r = run(["systemd-analyze", "verify", UNITS[0], UNITS[1].replace("@.", "@app.")])
+            assert r.returncode == 0 and r.stdout + r.stderr == "", r.stdout + r.stderr
+
         # postinst: the system user and group, no login, no home.
         passwd = must(["getent", "passwd", "ebb"]).stdout.strip().split(":")
         assert int(passwd[2]) < 1000, passwd
