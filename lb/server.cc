@@ -110,6 +110,9 @@ Result<void> Server::reload() {
   if (r) {
     log::set_level(to_log_level(control_.config().runtime.log_level));
     log::info("configuration reloaded from " + config_path_);
+    if (worker_threads(control_.config().runtime.workers) != workers_.size())
+      log::warn("runtime.workers changed: the new worker count applies after a restart (running " +
+                std::to_string(workers_.size()) + ")");
   } else {
     log::error("reload rejected, keeping the running configuration:");
     size_t start = 0;
