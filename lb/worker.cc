@@ -1,6 +1,9 @@
 #include "lb/worker.h"
 
+#include <pthread.h>
+
 #include <chrono>
+#include <string>
 
 #include "common/log.h"
 #include "lb/conn/http_session.h"
@@ -49,6 +52,8 @@ void Worker::join() {
 }
 
 void Worker::run() {
+  std::string name = "ebb-worker-" + std::to_string(id_);
+  pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());  // visible in top -H, perf
   uv_run(loop_.get(), UV_RUN_DEFAULT);
   reap();
   if (shared_.on_worker_exit) shared_.on_worker_exit();
