@@ -91,6 +91,8 @@ class ControlPlane {
   std::shared_ptr<const Snapshot> current() const { return current_; }
   uint64_t reloads_ok() const { return reloads_ok_; }
   uint64_t reloads_failed() const { return reloads_failed_; }
+  // Every TLS listener's contexts and handshake counters (metrics).
+  const tls::TlsListeners& tls() const { return tls_; }
 
   // Observer for changes (events): called with a one-line description after each publish.
   void on_change(std::function<void(const std::string&)> cb) { on_change_ = std::move(cb); }

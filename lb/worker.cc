@@ -153,15 +153,15 @@ void Worker::close_listener(size_t i) {
 void Worker::on_connection(WorkerListener& l) {
   TransportPtr t = RawTcpTransport::accept(loop_.get(), l.tcp.stream());
   if (!t || shutting_down_ || l.config == nullptr) return;
-  if (l.config->tls)  // TLS termination: the session sees plaintext only (DESIGN point 6)
-    t = tls::TlsTransport::wrap(loop_.get(), std::move(t), l.config->tls->context(id_),
-                                l.config->settings.header_timeout);
   uint64_t open = shared_.connections.fetch_add(1, std::memory_order_relaxed);
   if (open >= shared_.max_connections.load(std::memory_order_relaxed)) {
     shared_.connections.fetch_sub(1, std::memory_order_relaxed);
     counters_.connections_refused.fetch_add(1, std::memory_order_relaxed);
-    return;  // refused: the transport closes here
+    return;  // refused: the transport closes here (before TLS, so no handshake is counted)
   }
+  if (l.config->tls)  // TLS termination: the session sees plaintext only (DESIGN point 6)
+    t = tls::TlsTransport::wrap(loop_.get(), std::move(t), l.config->tls->context(id_),
+                                l.config->settings.header_timeout);
   counters_.connections_total.fetch_add(1, std::memory_order_relaxed);
   counters_.connections_active.fetch_add(1, std::memory_order_relaxed);
   std::unique_ptr<Session> s;

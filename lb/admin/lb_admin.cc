@@ -5,6 +5,7 @@
 #include "common/log.h"
 #include "lb/control_plane.h"
 #include "lb/server.h"
+#include "lb/tls/tls_stats.h"
 
 namespace ebb::lb::admin {
 
@@ -335,6 +336,11 @@ std::string LbAdmin::metrics_text() {
   const auto& listeners = cp.config().listeners;
   std::map<std::string, MetricsHub::ListenerTotals> totals;
   totals[listeners.size() == 1 ? listeners[0].name : std::string("*")] = conns;
+  // TLS handshakes: lb/tls counts them per listener and worker; sum here.
+  for (const auto& set : cp.tls().sets()) {
+    auto& results = totals[set->listener()].tls_results;
+    for (const auto& r : tls::handshake_results(set->stats()->totals())) results.emplace_back(r.result, r.count);
+  }
   hub_->set_listener_totals(std::move(totals));
   return hub_->render(backends);
 }

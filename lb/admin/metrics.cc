@@ -280,8 +280,6 @@ std::string MetricsHub::render(const std::vector<BackendStatus>& backends) const
       f[WorkerMetrics::kConnOpen] += t->second.connections_total;
       f[WorkerMetrics::kConnClose] += t->second.connections_total -
                                       static_cast<uint64_t>(std::max<int64_t>(0, t->second.connections_active));
-      f[WorkerMetrics::kTlsOk] += t->second.tls_ok;
-      f[WorkerMetrics::kTlsFail] += t->second.tls_fail;
     }
     // Opens and closes are counted by the same worker, but read at slightly different
     // moments: never show a negative gauge.
@@ -290,10 +288,24 @@ std::string MetricsHub::render(const std::vector<BackendStatus>& backends) const
     add_counter(conn_total, {L{"listener", name}}, open);
     add_counter(bytes, {L{"listener", name}, L{"direction", "in"}}, f[WorkerMetrics::kBytesIn]);
     add_counter(bytes, {L{"listener", name}, L{"direction", "out"}}, f[WorkerMetrics::kBytesOut]);
-    if (f[WorkerMetrics::kTlsOk] + f[WorkerMetrics::kTlsFail] > 0) {
-      add_counter(tls, {L{"listener", name}, L{"result", "ok"}}, f[WorkerMetrics::kTlsOk]);
-      add_counter(tls, {L{"listener", name}, L{"result", "fail"}}, f[WorkerMetrics::kTlsFail]);
+    // One label set for both sources: lb/tls's results, plus on_tls_handshake() counts folded
+    // into "ok" / "failed".
+    std::vector<std::pair<std::string, uint64_t>> results = {
+        {"ok", 0}, {"failed", 0}, {"timeout", 0}, {"closed", 0}};
+    bool has_tls = f[WorkerMetrics::kTlsOk] + f[WorkerMetrics::kTlsFail] > 0;
+    if (auto t = listener_totals_.find(name); t != listener_totals_.end() && !t->second.tls_results.empty()) {
+      has_tls = true;
+      for (const auto& [result, count] : t->second.tls_results) {
+        auto it = std::find_if(results.begin(), results.end(), [&](const auto& r) { return r.first == result; });
+        if (it == results.end()) results.emplace_back(result, count);
+        else it->second += count;
+      }
     }
+    results[0].second += f[WorkerMetrics::kTlsOk];
+    results[1].second += f[WorkerMetrics::kTlsFail];
+    if (has_tls)
+      for (const auto& [result, count] : results)
+        add_counter(tls, {L{"listener", name}, L{"result", result}}, count);
   }
 
   auto active = family("ebb_backend_active", "In-flight requests (L7) or open connections (L4) to a backend.",

@@ -134,7 +134,9 @@ class MetricsHub {
   struct ListenerTotals {
     uint64_t connections_total = 0;
     int64_t connections_active = 0;
-    uint64_t tls_ok = 0, tls_fail = 0;
+    // ebb_tls_handshakes_total by result (lb/tls's labels: ok, failed, timeout, closed);
+    // empty for a listener without TLS.
+    std::vector<std::pair<std::string, uint64_t>> tls_results;
   };
   void set_listener_totals(std::map<std::string, ListenerTotals> totals);
   void set_reloads(uint64_t ok, uint64_t failed);

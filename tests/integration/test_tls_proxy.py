@@ -1,5 +1,6 @@
 """ebb-lb TLS termination (SPEC §2 [listeners.tls], §4, §6) end to end: real ebb-lb with a
 [listeners.tls] table, real ebb-testbackend, Python ssl / curl clients, loopback only."""
+import re
 import shutil
 import signal
 import socket
@@ -8,7 +9,7 @@ import ssl
 import pytest
 
 import ebbtest
-from proxy_support import Reader, backends, lb_config, send_request, start_backend, start_lb
+from proxy_support import Reader, backends, lb_config, request, send_request, start_backend, start_lb
 from tls_support import make_pki
 
 
@@ -101,13 +102,30 @@ def test_resumption_on_any_worker(procs, tmp_path, pki):
             assert Reader(s).read_response().status == 200
 
 
+def admin_port(lb):
+    return int(re.search(r'\[admin\]\nlisten = "127\.0\.0\.1:(\d+)"', lb.path.read_text()).group(1))
+
+
+def handshakes(aport, result):
+    text = request(aport, "GET", "/metrics").body.decode()
+    m = re.search(rf'^ebb_tls_handshakes_total\{{listener="web",result="{result}"\}} (\d+)', text, re.M)
+    return int(m.group(1)) if m else 0
+
+
 def test_plain_http_on_the_tls_port_gets_no_answer(procs, tmp_path, pki):
     bport, _ = start_backend(procs, "a")
     port, lb = tls_lb(procs, tmp_path, pki, bport)
+    aport = admin_port(lb)
+    with tls_connect(client_ctx(pki), port, "www.example.com") as s:
+        send_request(s, "GET", "/")
+        assert Reader(s).read_response().status == 200
+    ebbtest.wait_until(lambda: handshakes(aport, "ok") >= 1, 5, what="ok handshake counted")
     with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
         send_request(s, "GET", "/")
         assert Reader(s).closed()
     assert lb.proc.alive()
+    ebbtest.wait_until(lambda: handshakes(aport, "failed") >= 1, 5, what="failed handshake counted")
+    assert handshakes(aport, "ok") == 1
 
 
 def test_stalled_handshake_is_closed(procs, tmp_path, pki):

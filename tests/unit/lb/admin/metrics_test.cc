@@ -123,7 +123,8 @@ TEST_CASE("metrics: listeners, TLS, backends, health checks, reloads") {
   CHECK(has_line(text, R"(ebb_connections_total{listener="web"} 3)"));
   CHECK(has_line(text, R"(ebb_connections_active{listener="tls"} 0)"));
   CHECK(has_line(text, R"(ebb_tls_handshakes_total{listener="tls",result="ok"} 1)"));
-  CHECK(has_line(text, R"(ebb_tls_handshakes_total{listener="tls",result="fail"} 1)"));
+  CHECK(has_line(text, R"(ebb_tls_handshakes_total{listener="tls",result="failed"} 1)"));
+  CHECK(has_line(text, R"(ebb_tls_handshakes_total{listener="tls",result="timeout"} 0)"));
   CHECK(text.find(R"(ebb_tls_handshakes_total{listener="web")") == std::string::npos);
   CHECK(has_line(text, R"(ebb_bytes_total{listener="tls",direction="out"} 7)"));
   CHECK(has_line(text, R"(ebb_backend_active{pool="app",backend="a:1"} 3)"));
@@ -205,12 +206,17 @@ TEST_CASE("metrics: lookups for worker caches, core-provided listener totals, me
   CHECK(hub.epoch() != epoch);
   CHECK(hub.find_backend_slot("app", "a:1") == kNoSlot);
 
-  hub.set_listener_totals({{"web", {10, 4, 0, 0}}, {"*", {3, 1, 2, 1}}});
+  hub.set_listener_totals({{"web", {10, 4, {}}},
+                           {"*", {3, 1, {{"ok", 2}, {"failed", 1}, {"timeout", 0}, {"closed", 5}}}}});
   const std::string text = hub.render({});
   CHECK(has_line(text, R"(ebb_connections_total{listener="web"} 10)"));
   CHECK(has_line(text, R"(ebb_connections_active{listener="web"} 4)"));
   CHECK(has_line(text, R"(ebb_connections_active{listener="*"} 1)"));
   CHECK(has_line(text, R"(ebb_tls_handshakes_total{listener="*",result="ok"} 2)"));
+  CHECK(has_line(text, R"(ebb_tls_handshakes_total{listener="*",result="failed"} 1)"));
+  CHECK(has_line(text, R"(ebb_tls_handshakes_total{listener="*",result="closed"} 5)"));
+  CHECK(text.find(R"(ebb_tls_handshakes_total{listener="web")") == std::string::npos);
+  CHECK(text.find(R"(result="fail")") == std::string::npos);
   hub.set_reloads(7, 1);
   CHECK(has_line(hub.render({}), R"(ebb_config_reloads_total{result="success"} 7)"));
 }
