@@ -5,6 +5,7 @@
 
 #include "common/log.h"
 #include "config/load.h"
+#include "lb/balancer/slow_start.h"
 #include "lb/listener.h"
 
 namespace ebb::lb {
@@ -127,7 +128,8 @@ Result<void> ControlPlane::apply_internal(config::LbConfig config, bool initial)
       } else {
         e.live = std::make_shared<BackendLive>();
         e.state = BackendState::healthy;  // SPEC §2: a backend added at load time starts healthy
-        e.healthy_since_ms = now;
+        // At start-up nothing else serves yet, so nothing ramps; one added by a reload ramps.
+        e.healthy_since_ms = initial ? 0 : now;
       }
       ps.backends.push_back(std::move(e));
     }
@@ -291,9 +293,20 @@ void ControlPlane::tick(int64_t now) {
       changed = true;
     }
   }
+  // Slow start: selectors are immutable, so a ramping backend's share only grows when the
+  // snapshot is rebuilt; do that every tick while some pool ramps (or just finished).
+  bool ramping = false;
+  if (!changed && current_)
+    for (const auto& ps : current_->pools)
+      if (selector_needs_rebuild(ps.settings, ps.backends, now)) {
+        ramping = true;
+        break;
+      }
   if (changed) {
     publish();
     notify("drained backends removed");
+  } else if (ramping) {
+    publish();
   }
 }
 

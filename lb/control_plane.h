@@ -81,8 +81,9 @@ class ControlPlane {
   // healthy / unhealthy / unknown / draining (draining = drain_backend; healthy cancels a drain).
   Result<void> set_state(const std::string& pool, const std::string& address, BackendState state);
 
-  // Removes draining backends that are idle or past their drain deadline; republishes if any
-  // went. Call periodically (the server does, every second). `now_ms`: steady clock ms.
+  // Removes draining backends that are idle or past their drain deadline, and advances slow
+  // start ramps (rebuilds the selectors while a backend ramps); republishes if either applies.
+  // Call every kSlowStartStepMs (the server does). `now_ms`: steady clock ms.
   void tick(int64_t now_ms);
 
   const config::LbConfig& config() const { return config_; }

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "common/log.h"
+#include "lb/balancer/slow_start.h"
 #include "lb/admin/lb_admin.h"
 #include "lb/notify.h"
 
@@ -68,7 +69,7 @@ Result<void> Server::start(config::LbConfig config) {
   tick_->data = this;
   uv_timer_start(tick_.get(), [](uv_timer_t* t) {
     static_cast<Server*>(t->data)->control_.tick(ControlPlane::now_ms());
-  }, 1000, 1000);
+  }, kSlowStartStepMs, kSlowStartStepMs);  // drains and slow-start ramps
 
   uv_async_init(loop_.get(), worker_exit_.get(), [](uv_async_t* a) { static_cast<Server*>(a->data)->on_worker_exit(); });
   worker_exit_.mark_initialized();
