@@ -111,8 +111,8 @@ bool BackendConnector::attempt() {
 void BackendConnector::on_connect(Transport&, int status) {
   uv_timer_stop(timer_.get());
   if (status == 0) {
-    const Backend& b = pool_->backends[current_];
-    b.live->consecutive_failures.store(0, std::memory_order_relaxed);
+    // consecutive_failures is reset by the owner: on connect for TCP, on a non-5xx response
+    // for HTTP (SPEC §2: passive failures are connect errors and 5xx responses).
     size_t idx = current_;
     TransportPtr t = std::move(pending_);
     pool_ = nullptr;

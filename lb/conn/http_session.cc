@@ -338,6 +338,11 @@ bool HttpSession::on_response_head(http::ResponseHead& head) {
   resp_head_seen_ = true;
   status_ = head.status;
   upstream_ms_ = static_cast<double>(uv_now(worker_.loop()) - req_sent_ms_);
+  if (backend_ != kNoBackend) {  // passive health (SPEC §2): 5xx in a row eject, anything else resets
+    auto& failures = pool_->backends[backend_].live->consecutive_failures;
+    if (head.status >= 500) failures.fetch_add(1, std::memory_order_relaxed);
+    else failures.store(0, std::memory_order_relaxed);
+  }
   if (record_latency_ && backend_ != kNoBackend) {
     uint64_t now_ns = uv_hrtime();
     BackendLive& live = *pool_->backends[backend_].live;

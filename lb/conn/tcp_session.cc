@@ -68,6 +68,7 @@ void TcpSession::connect_backend() {
 void TcpSession::on_connected(size_t backend_index, TransportPtr t, bool) {
   backend_ = backend_index;
   upstream_ = std::move(t);
+  pool_->backends[backend_index].live->consecutive_failures.store(0, std::memory_order_relaxed);  // passive health
   connect_ms_ = static_cast<double>(uv_now(worker_.loop()) - start_loop_ms_);
   state_ = State::tunneling;
   pump_.start(worker_.loop(), *client_, *upstream_, *this, Watermarks{}, early_data_);

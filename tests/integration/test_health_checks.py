@@ -166,3 +166,19 @@ def test_passive_ejection_readmitted_by_active_checks(procs, tmp_path):
     ebbtest.wait_until(lambda: states(aport)[a1] == "healthy", 8, what="re-admitted by active checks")
     msgs = [e["message"] for e in api_get(aport, "/api/v1/events") if e["type"] == "health"]
     assert any("re-admitted after passive ejection" in m for m in msgs)
+
+
+def test_passive_ejection_on_5xx_responses(procs, tmp_path):
+    p1, _ = start_backend(procs, "b1")
+    health = {"check": "none", "interval": "1s", "passive_failures": 3}
+    lb, lport, aport = start(procs, tmp_path, [p1], health)
+    a1 = f"127.0.0.1:{p1}"
+    # A non-5xx response resets the count: 2 + 2 failures never reach 3 in a row.
+    for path in ("/status/500", "/status/502", "/", "/status/500", "/status/503"):
+        request(lport, "GET", path)
+    assert states(aport)[a1] == "healthy"
+    assert request(lport, "GET", "/status/500").status == 500  # the third in a row
+    ebbtest.wait_until(lambda: states(aport)[a1] == "unhealthy", 5, what="passive ejection on 5xx")
+    assert request(lport, "GET", "/").status == 503  # no backend left
+    msgs = [e["message"] for e in api_get(aport, "/api/v1/events") if e["type"] == "health"]
+    assert any("consecutive connect errors or 5xx responses" in m for m in msgs)
