@@ -88,7 +88,7 @@ void HttpSession::feed_client(const char* data, size_t len) {
       arm_timer(TimerKind::header, static_cast<uint64_t>(listener_.settings.header_timeout.count()));
     if (state_ == State::reading_head && req_bytes_ == 0) {
       req_start_wall_ms_ = worker_.wall_ms();
-      req_start_ms_ = uv_now(worker_.loop());
+      req_start_ns_ = uv_hrtime();  // ns: the latency histogram has sub-ms buckets
     }
     http::ParseResult r = parser_.feed(data, len);
     req_bytes_ += r.consumed;
@@ -232,7 +232,7 @@ void HttpSession::start_exchange() {
   up_out_.assign(up_head_);
   req_sent_ms_ = uv_now(worker_.loop());
   last_activity_ms_ = req_sent_ms_;
-  if (record_latency_) req_sent_ns_ = uv_hrtime();
+  req_sent_ns_ = uv_hrtime();
   arm_idle_timer();  // request body upload; replaced by the response timer once the request is sent
   upstream_->start_reading();
   if (!req_done_) {
@@ -337,14 +337,14 @@ bool HttpSession::on_response_head(http::ResponseHead& head) {
   if (interim_) return false;
   resp_head_seen_ = true;
   status_ = head.status;
-  upstream_ms_ = static_cast<double>(uv_now(worker_.loop()) - req_sent_ms_);
+  const uint64_t now_ns = uv_hrtime();
+  upstream_ms_ = static_cast<double>(now_ns - req_sent_ns_) / 1e6;
   if (backend_ != kNoBackend) {  // passive health (SPEC §2): 5xx in a row eject, anything else resets
     auto& failures = pool_->backends[backend_].live->consecutive_failures;
     if (head.status >= 500) failures.fetch_add(1, std::memory_order_relaxed);
     else failures.store(0, std::memory_order_relaxed);
   }
   if (record_latency_ && backend_ != kNoBackend) {
-    uint64_t now_ns = uv_hrtime();
     BackendLive& live = *pool_->backends[backend_].live;
     if (head.status >= 500) record_failure(live, static_cast<int64_t>(now_ns));
     else record_response(live, now_ns - req_sent_ns_, static_cast<int64_t>(now_ns));
@@ -604,7 +604,7 @@ void HttpSession::log_request() {
   r.status = status_;
   r.bytes_in = req_bytes_;
   r.bytes_out = resp_bytes_;
-  r.duration_ms = static_cast<double>(uv_now(worker_.loop()) - req_start_ms_);
+  r.duration_ms = static_cast<double>(uv_hrtime() - req_start_ns_) / 1e6;
   r.upstream_ms = upstream_ms_;
   worker_.access_log().append(r);
   if (obs) obs->on_request(worker_.id(), r);

@@ -147,9 +147,9 @@ class HttpSession final : public Session,
   uint64_t req_bytes_ = 0;
   uint64_t resp_bytes_ = 0;
   int64_t req_start_wall_ms_ = 0;
-  uint64_t req_start_ms_ = 0;
+  uint64_t req_start_ns_ = 0;     // uv_hrtime at the request's first byte
   uint64_t req_sent_ms_ = 0;
-  uint64_t req_sent_ns_ = 0;       // hrtime, only for response_time pools (peak-EWMA samples)
+  uint64_t req_sent_ns_ = 0;       // uv_hrtime when the request went upstream
   uint64_t last_activity_ms_ = 0;  // loop time of the last byte either way (idle timeout)
   bool record_latency_ = false;
   size_t sticky_backend_ = kNoBackend;  // backend the client's valid sticky cookie pins

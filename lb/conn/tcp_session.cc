@@ -19,7 +19,7 @@ TcpSession::~TcpSession() { close(); }
 
 void TcpSession::start() {
   start_wall_ms_ = worker_.wall_ms();
-  start_loop_ms_ = uv_now(worker_.loop());
+  start_ns_ = uv_hrtime();
   client_->peer_address(peer_);
   client_->set_handler(this);
   if (listener_.default_pool == kNoPool) {
@@ -69,7 +69,7 @@ void TcpSession::on_connected(size_t backend_index, TransportPtr t, bool) {
   backend_ = backend_index;
   upstream_ = std::move(t);
   pool_->backends[backend_index].live->consecutive_failures.store(0, std::memory_order_relaxed);  // passive health
-  connect_ms_ = static_cast<double>(uv_now(worker_.loop()) - start_loop_ms_);
+  connect_ms_ = static_cast<double>(uv_hrtime() - start_ns_) / 1e6;
   state_ = State::tunneling;
   pump_.start(worker_.loop(), *client_, *upstream_, *this, Watermarks{}, early_data_);
   early_data_.clear();
@@ -118,7 +118,7 @@ void TcpSession::close() {
     r.backend = b ? std::string_view(b->address) : std::string_view();
     r.bytes_in = pump_.bytes_a_to_b();
     r.bytes_out = pump_.bytes_b_to_a();
-    r.duration_ms = static_cast<double>(uv_now(worker_.loop()) - start_loop_ms_);
+    r.duration_ms = static_cast<double>(uv_hrtime() - start_ns_) / 1e6;
     r.upstream_ms = connect_ms_;
     worker_.access_log().append(r);
     if (worker_.shared().observer) worker_.shared().observer->on_request(worker_.id(), r);

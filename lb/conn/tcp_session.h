@@ -65,7 +65,7 @@ class TcpSession final : public Session,
   size_t backend_ = kNoBackend;
   sockaddr_storage peer_{};
   int64_t start_wall_ms_ = 0;
-  uint64_t start_loop_ms_ = 0;
+  uint64_t start_ns_ = 0;  // uv_hrtime at accept (sub-ms durations for metrics / access log)
   double connect_ms_ = -1;
 };
 

@@ -299,3 +299,21 @@ def test_sighup_reload_events_and_token_rotation(procs, tmp_path):
                                    for e in api(aport, "GET", "/api/v1/events")[1]), 5,
                        what="rejected SIGHUP reload recorded")
     assert backend_of(lport)[0] == 200
+
+
+def test_request_durations_have_sub_millisecond_resolution(procs, tmp_path):
+    # Durations come from uv_hrtime (ns), not the loop's ms clock: the histogram sum is not a
+    # whole number of milliseconds (with ms resolution every sample would be one).
+    _, lport, aport, ports, _ = start_all(procs, tmp_path, nbackends=1, health={"check": "none"})
+    for _ in range(5):
+        assert request(lport, "GET", "/").status == 200
+    a0 = re.escape(f"127.0.0.1:{ports[0]}")
+    def histogram():
+        text = request(aport, "GET", "/metrics").body.decode()
+        count = re.search(rf'^ebb_request_duration_seconds_count\{{pool="app",backend="{a0}"\}} (\S+)', text, re.M)
+        total = re.search(rf'^ebb_request_duration_seconds_sum\{{pool="app",backend="{a0}"\}} (\S+)', text, re.M)
+        return (int(count.group(1)), float(total.group(1))) if count and total else None
+    ebbtest.wait_until(lambda: histogram() and histogram()[0] == 5, 5, what="5 requests observed")
+    _, total_s = histogram()
+    total_ms = total_s * 1000
+    assert total_ms > 0 and abs(total_ms - round(total_ms)) > 1e-6, total_s
