@@ -207,10 +207,19 @@ void ControlPlane::publish_with(std::vector<ListenerFds> new_fds) {
     for (const auto& r : l.routes) ls.route_pools.push_back(snap->pool_index(r.pool));
     ls.router = std::make_shared<const http::Router>(l);
     ls.tls = tls_.find(l.name);
+    ls.counter_slot = listener_counter_slot(l.name);
     snap->listeners.push_back(std::move(ls));
   }
   current_ = snap;
   sink_.publish(std::move(snap), std::move(new_fds));
+}
+
+uint32_t ControlPlane::listener_counter_slot(const std::string& name) {
+  for (uint32_t i = 0; i < listener_counter_names_.size(); ++i)
+    if (listener_counter_names_[i] == name) return i;
+  if (listener_counter_names_.size() >= kMaxListenerCounterSlots) return kMaxListenerCounterSlots;
+  listener_counter_names_.push_back(name);
+  return static_cast<uint32_t>(listener_counter_names_.size() - 1);
 }
 
 void ControlPlane::notify(const std::string& what) {

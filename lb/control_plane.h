@@ -92,6 +92,9 @@ class ControlPlane {
   std::shared_ptr<const Snapshot> current() const { return current_; }
   uint64_t reloads_ok() const { return reloads_ok_; }
   uint64_t reloads_failed() const { return reloads_failed_; }
+  // Listener names by connection counter slot (WorkerCounters::listeners); names are never
+  // removed, so a slot keeps its listener across reloads.
+  const std::vector<std::string>& listener_counter_names() const { return listener_counter_names_; }
   // Every TLS listener's contexts and handshake counters (metrics).
   const tls::TlsListeners& tls() const { return tls_; }
 
@@ -111,12 +114,14 @@ class ControlPlane {
   Result<void> apply_internal(config::LbConfig config, bool initial);
   void publish_with(std::vector<ListenerFds> new_fds);
   void notify(const std::string& what);
+  uint32_t listener_counter_slot(const std::string& name);
 
   SnapshotSink& sink_;
   config::LbConfig config_;
   std::vector<PoolState> pools_;
   std::vector<std::string> listener_keys_;  // listeners the workers currently serve
   tls::TlsListeners tls_;                   // certificates + ticket keys of TLS listeners
+  std::vector<std::string> listener_counter_names_;  // index = ListenerSnapshot::counter_slot
   std::shared_ptr<const Snapshot> current_;
   uint64_t generation_ = 0;
   uint64_t reloads_ok_ = 0;

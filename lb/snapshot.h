@@ -28,6 +28,9 @@ struct PoolSnapshot {
   StickyTable sticky;             // sticky_cookie tokens → backend (disabled when "")
 };
 
+// Listener names with their own connection counters (more are not counted per listener).
+inline constexpr uint32_t kMaxListenerCounterSlots = 64;
+
 struct ListenerSnapshot {
   config::Listener settings;
   std::string key;                   // identity of the listen socket: canonical listen address
@@ -35,6 +38,9 @@ struct ListenerSnapshot {
   std::vector<size_t> route_pools;   // index per settings.routes entry
   std::shared_ptr<const http::Router> router;  // host/path → route (HTTP listeners)
   std::shared_ptr<const tls::TlsContextSet> tls;  // per-worker TLS contexts; null = plain TCP
+  // Index of this listener's connection counters in every worker (stable per listener name for
+  // the process lifetime); kMaxListenerCounterSlots = not counted.
+  uint32_t counter_slot = kMaxListenerCounterSlots;
 };
 
 struct Snapshot {

@@ -164,6 +164,11 @@ void Worker::on_connection(WorkerListener& l) {
                                 l.config->settings.header_timeout);
   counters_.connections_total.fetch_add(1, std::memory_order_relaxed);
   counters_.connections_active.fetch_add(1, std::memory_order_relaxed);
+  if (l.config->counter_slot < kMaxListenerCounterSlots) {
+    ListenerCounters& lc = counters_.listeners[l.config->counter_slot];
+    lc.connections_total.fetch_add(1, std::memory_order_relaxed);
+    lc.connections_active.fetch_add(1, std::memory_order_relaxed);
+  }
   std::unique_ptr<Session> s;
   if (l.config->settings.mode == config::ListenerMode::tcp)
     s = std::make_unique<TcpSession>(*this, snapshot_, *l.config, std::move(t));
@@ -182,9 +187,11 @@ Session* Worker::adopt(std::unique_ptr<Session> s) {
   return raw;
 }
 
-void Worker::connection_closed() {
+void Worker::connection_closed(const ListenerSnapshot& listener) {
   shared_.connections.fetch_sub(1, std::memory_order_relaxed);
   counters_.connections_active.fetch_sub(1, std::memory_order_relaxed);
+  if (listener.counter_slot < kMaxListenerCounterSlots)
+    counters_.listeners[listener.counter_slot].connections_active.fetch_sub(1, std::memory_order_relaxed);
 }
 
 void Worker::session_finished(Session* s) {

@@ -4,6 +4,7 @@
 #pragma once
 #include <uv.h>
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -25,6 +26,12 @@ class Session;
 class UpstreamPool;
 class Worker;
 
+// Connection counters of one listener on one worker (ebb_connections_total/active{listener}).
+struct ListenerCounters {
+  std::atomic<uint64_t> connections_total{0};
+  std::atomic<int64_t> connections_active{0};
+};
+
 // Per-worker counters for metrics (issue 5 sums them over workers on scrape). Written only by
 // the owning worker (relaxed), read by anyone.
 struct WorkerCounters {
@@ -34,6 +41,8 @@ struct WorkerCounters {
   std::atomic<uint64_t> bytes_in{0};   // from clients
   std::atomic<uint64_t> bytes_out{0};  // to clients
   std::atomic<uint64_t> connections_refused{0};  // over max_connections
+  // Indexed by ListenerSnapshot::counter_slot (ControlPlane::listener_counter_names()).
+  std::array<ListenerCounters, kMaxListenerCounterSlots> listeners;
 };
 
 // State shared by all workers of one process.
@@ -89,8 +98,8 @@ class Worker {
   Session* adopt(std::unique_ptr<Session> s);
   // Session bookkeeping (Session::finish calls session_finished).
   void session_finished(Session* s);
-  // A client connection closed (max_connections accounting).
-  void connection_closed();
+  // A client connection accepted on `listener` closed (max_connections accounting, metrics).
+  void connection_closed(const ListenerSnapshot& listener);
   size_t session_count() const { return session_count_; }
 
  private:

@@ -326,16 +326,18 @@ std::string LbAdmin::metrics_text() {
       backends.push_back({p.settings.name, e.address, e.state,
                           e.live ? e.live->active.load(std::memory_order_relaxed) : 0});
   hub_->set_reloads(cp.reloads_ok(), cp.reloads_failed());
-  // The core counts connections per worker, not per listener: with one listener they are its
-  // own; with several they are reported under listener="*".
-  MetricsHub::ListenerTotals conns;
-  for (const auto& w : server_.workers()) {
-    conns.connections_total += w->counters().connections_total.load(std::memory_order_relaxed);
-    conns.connections_active += w->counters().connections_active.load(std::memory_order_relaxed);
-  }
-  const auto& listeners = cp.config().listeners;
+  // Connections per listener: the workers' per-listener counters, summed. Listeners that a
+  // reload removed keep their (final) series, as counters should.
   std::map<std::string, MetricsHub::ListenerTotals> totals;
-  totals[listeners.size() == 1 ? listeners[0].name : std::string("*")] = conns;
+  const auto& names = cp.listener_counter_names();
+  for (uint32_t i = 0; i < names.size(); ++i) {
+    MetricsHub::ListenerTotals& conns = totals[names[i]];
+    for (const auto& w : server_.workers()) {
+      const ListenerCounters& lc = w->counters().listeners[i];
+      conns.connections_total += lc.connections_total.load(std::memory_order_relaxed);
+      conns.connections_active += lc.connections_active.load(std::memory_order_relaxed);
+    }
+  }
   // TLS handshakes: lb/tls counts them per listener and worker; sum here.
   for (const auto& set : cp.tls().sets()) {
     auto& results = totals[set->listener()].tls_results;

@@ -619,7 +619,7 @@ void HttpSession::close() {
   release_backend();
   upstream_.reset();
   client_.reset();
-  worker_.connection_closed();
+  worker_.connection_closed(listener_);
   finish();
 }
 

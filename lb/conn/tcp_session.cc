@@ -126,7 +126,7 @@ void TcpSession::close() {
   (void)was;
   upstream_.reset();
   client_.reset();
-  worker_.connection_closed();
+  worker_.connection_closed(listener_);
   finish();
 }
 

@@ -317,3 +317,38 @@ def test_request_durations_have_sub_millisecond_resolution(procs, tmp_path):
     _, total_s = histogram()
     total_ms = total_s * 1000
     assert total_ms > 0 and abs(total_ms - round(total_ms)) > 1e-6, total_s
+
+
+def test_connection_metrics_per_listener(procs, tmp_path):
+    bport, _ = start_backend(procs, "b0")
+    l1, l2 = ebbtest.free_port(), ebbtest.free_port()
+    text = lb_config([{"name": "one", "listen": f"127.0.0.1:{l1}", "pool": "app"},
+                      {"name": "two", "listen": f"127.0.0.1:{l2}", "pool": "app"}],
+                     [{"name": "app", "backends": backends(bport)}])
+    aport = admin_port(text)
+    start_lb(procs, tmp_path, text, wait_ports=(l1, l2, aport))
+    def value(name, listener):
+        m = re.search(rf'^{name}\{{listener="{listener}"\}} (\S+)', request(aport, "GET", "/metrics").body.decode(), re.M)
+        return float(m.group(1)) if m else None
+    # start_lb's port probes were connections too: count from here.
+    ebbtest.wait_until(lambda: value("ebb_connections_active", "one") == 0 and
+                       value("ebb_connections_active", "two") == 0, 5, what="probes closed")
+    base1, base2 = value("ebb_connections_total", "one"), value("ebb_connections_total", "two")
+    socks = []
+    try:
+        for port in (l1, l1, l2):  # kept open: two on "one", one on "two"
+            s = connect(port)
+            send_request(s, "GET", "/")
+            assert Reader(s).read_response().status == 200
+            socks.append(s)
+        assert value("ebb_connections_active", "one") == 2
+        assert value("ebb_connections_active", "two") == 1
+        assert value("ebb_connections_total", "one") == base1 + 2
+        assert value("ebb_connections_total", "two") == base2 + 1
+        assert value("ebb_connections_active", "*") is None
+    finally:
+        for s in socks:
+            s.close()
+    ebbtest.wait_until(lambda: value("ebb_connections_active", "one") == 0 and
+                       value("ebb_connections_active", "two") == 0, 5, what="connections closed")
+    assert value("ebb_connections_total", "one") == base1 + 2
