@@ -7,6 +7,7 @@ packages=(
   libuv1-dev libssl-dev libtoml11-dev prometheus-cpp-dev nlohmann-json3-dev catch2 node-llhttp
   python3 python3-pytest curl openssl mandoc
   chromium chromium-driver python3-selenium  # tests/integration/test_dashboard.py
+  systemd dpkg-dev lintian man-db            # test_systemd_units.py, test_packaging.py
 )
 [ "${EBB_SETUP_EXTRA:-}" ] && packages+=(${EBB_SETUP_EXTRA})
 missing=()
