@@ -5,8 +5,31 @@
 #include "common/cli.h"
 #include "config/load.h"
 #include "lb/server.h"
+#include "lb/tls/tls_certs.h"
 
 namespace {
+// Loads every [listeners.tls] table the way the server will (certificate chains, keys, key
+// matches certificate), so --check catches what only the TLS loader sees. Prints each error
+// as "FILE: listeners[i].tls: message"; returns false if there was any.
+bool check_tls(const std::string& path, const ebb::config::LbConfig& cfg) {
+  bool ok = true;
+  for (size_t i = 0; i < cfg.listeners.size(); ++i) {
+    if (!cfg.listeners[i].tls) continue;
+    auto material = ebb::lb::tls::load_tls_material(*cfg.listeners[i].tls);
+    if (material) continue;
+    ok = false;
+    const std::string& all = material.error();
+    for (size_t start = 0; start < all.size();) {
+      size_t nl = all.find('\n', start);
+      if (nl == std::string::npos) nl = all.size();
+      ebb::config::Diagnostic d{path, 0, 0, "listeners[" + std::to_string(i) + "].tls", all.substr(start, nl - start)};
+      std::fprintf(stderr, "%s\n", d.str().c_str());
+      start = nl + 1;
+    }
+  }
+  return ok;
+}
+
 const ebb::CliSpec kSpec{"ebb-lb", "/etc/ebb/lb.toml",
                          "ebb-lb: L4/L7 load balancer (HTTP/1.1, TCP, TLS termination).", false};
 }
@@ -31,6 +54,7 @@ int main(int argc, char** argv) {
     for (const auto& e : loaded.errors) std::fprintf(stderr, "%s\n", e.str().c_str());
     return 1;
   }
+  if (!check_tls(cli.options.config, loaded.config)) return 1;
   if (cli.options.check) {
     std::puts("ok");
     return 0;

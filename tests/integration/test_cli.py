@@ -251,3 +251,20 @@ def test_warnings_go_to_stderr_and_check_still_passes(tmp_path):
     assert res.stdout == "ok\n"
     assert res.stderr == (f"warning: {path}:8:12: pools[0].hash_key: ignored: balance is \"round_robin\", "
                           "not \"hash\"\n")
+
+
+def test_check_loads_tls_material_key_not_matching_cert(tmp_path):
+    from tls_support import make_pki
+    (tmp_path / "pki").mkdir()
+    pki = make_pki(tmp_path / "pki")
+    cert, _ = pki["site"]
+    _, other_key = pki["wild"]
+    path = tmp_path / "lb.toml"
+    path.write_text(MINIMAL_LB.replace('pool = "app"\n', f'pool = "app"\n[listeners.tls]\ncert = "{cert}"\nkey = "{other_key}"\n', 1))
+    line = one_error(check("ebb-lb", path), path)
+    assert line.startswith(f"{path}: listeners[0].tls: "), line
+    assert "match" in line and str(other_key) in line, line
+    # and the matching key passes
+    path.write_text(MINIMAL_LB.replace('pool = "app"\n', f'pool = "app"\n[listeners.tls]\ncert = "{cert}"\nkey = "{pki["site"][1]}"\n', 1))
+    res = check("ebb-lb", path)
+    assert res.returncode == 0 and res.stdout == "ok\n", res
