@@ -18,6 +18,13 @@ cleanup() {
   trap - INT TERM EXIT
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  # The scaler leaves the backends it launched running when it exits (a restarted scaler
+  # re-adopts them from its state file): stop those too, once the scaler is gone.
+  if [ -f "$dir/scaler-scaled.json" ]; then
+    for pid in $(grep -o '"handle": *"[0-9]*"' "$dir/scaler-scaled.json" | grep -o '[0-9]*'); do
+      grep -q ebb-testbackend "/proc/$pid/cmdline" 2>/dev/null && kill -TERM "$pid" 2>/dev/null || true
+    done
+  fi
   echo "demo: stopped (logs in $dir)"
 }
 trap cleanup INT TERM EXIT
