@@ -1,5 +1,6 @@
 #include "common/cli.h"
 
+#include <cstdio>
 #include <cstring>
 
 #ifndef EBB_VERSION
@@ -59,6 +60,22 @@ std::string cli_help(const CliSpec& spec) {
   h += "  -V, --version       print the version\n";
   h += "  -h, --help          print this help\n";
   return h;
+}
+
+std::optional<int> cli_early_exit(const CliSpec& spec, const CliParse& parse) {
+  if (!parse.error.empty()) {
+    std::fprintf(stderr, "%s: %s\n%s", spec.program, parse.error.c_str(), cli_help(spec).c_str());
+    return 2;
+  }
+  if (parse.options.help) {
+    std::fputs(cli_help(spec).c_str(), stdout);
+    return 0;
+  }
+  if (parse.options.version) {
+    std::fputs(cli_version(spec).c_str(), stdout);
+    return 0;
+  }
+  return std::nullopt;
 }
 
 std::string cli_version(const CliSpec& spec) { return std::string(spec.program) + " " EBB_VERSION "\n"; }

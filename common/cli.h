@@ -1,5 +1,6 @@
 // Command-line parsing shared by ebb-lb and ebb-scaler (SPEC §1).
 #pragma once
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,10 @@ struct CliParse {
 
 CliParse parse_cli(const CliSpec& spec, int argc, char** argv);
 std::string cli_help(const CliSpec& spec);
+
+// Handles what ends the program before any config is read: a usage error (message + help on
+// stderr, 2), --help and --version (stdout, 0). Returns the exit status, or nothing to go on.
+std::optional<int> cli_early_exit(const CliSpec& spec, const CliParse& parse);
 std::string cli_version(const CliSpec& spec);
 
 }  // namespace ebb

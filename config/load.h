@@ -1,5 +1,6 @@
 // Loading and validating lb.toml / scaler.toml. Never throws: toml11's exceptions stay inside.
 #pragma once
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,14 @@ struct Loaded {
   std::vector<Diagnostic> warnings;      // non-fatal findings
   bool ok() const { return errors.empty(); }
 };
+
+// Prints warnings ("warning: ...") and errors, one per line, to stderr; returns ok().
+template <typename T>
+bool report(const Loaded<T>& loaded) {
+  for (const auto& w : loaded.warnings) std::fprintf(stderr, "warning: %s\n", w.str().c_str());
+  for (const auto& e : loaded.errors) std::fprintf(stderr, "%s\n", e.str().c_str());
+  return loaded.ok();
+}
 
 // Loads a file. Reports every error at once (not just the first).
 Loaded<LbConfig> load_lb_config(const std::string& path);

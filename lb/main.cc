@@ -36,24 +36,9 @@ const ebb::CliSpec kSpec{"ebb-lb", "/etc/ebb/lb.toml",
 
 int main(int argc, char** argv) {
   auto cli = ebb::parse_cli(kSpec, argc, argv);
-  if (!cli.error.empty()) {
-    std::fprintf(stderr, "ebb-lb: %s\n%s", cli.error.c_str(), ebb::cli_help(kSpec).c_str());
-    return 2;
-  }
-  if (cli.options.help) {
-    std::fputs(ebb::cli_help(kSpec).c_str(), stdout);
-    return 0;
-  }
-  if (cli.options.version) {
-    std::fputs(ebb::cli_version(kSpec).c_str(), stdout);
-    return 0;
-  }
+  if (auto status = ebb::cli_early_exit(kSpec, cli)) return *status;
   auto loaded = ebb::config::load_lb_config(cli.options.config);
-  for (const auto& w : loaded.warnings) std::fprintf(stderr, "warning: %s\n", w.str().c_str());
-  if (!loaded.ok()) {
-    for (const auto& e : loaded.errors) std::fprintf(stderr, "%s\n", e.str().c_str());
-    return 1;
-  }
+  if (!ebb::config::report(loaded)) return 1;
   if (!check_tls(cli.options.config, loaded.config)) return 1;
   if (cli.options.check) {
     std::puts("ok");
