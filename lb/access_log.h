@@ -11,6 +11,8 @@
 
 namespace ebb::lb {
 
+struct BackendLive;
+
 // What one finished request (or TCP connection) was. Also what metrics observers receive.
 struct RequestRecord {
   int64_t start_unix_ms = 0;     // wall clock at accept / first request byte
@@ -26,6 +28,7 @@ struct RequestRecord {
   double duration_ms = 0;        // whole request / connection
   double upstream_ms = -1;       // request sent → response head (HTTP) / connect time (TCP); -1 none
   bool tcp = false;
+  const BackendLive* backend_live = nullptr;  // the backend's live counters; null when none reached
 };
 
 // Seam for metrics (issue 5): called on the worker thread once per finished request/connection.

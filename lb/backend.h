@@ -25,6 +25,9 @@ struct BackendLive {
   std::atomic<uint64_t> peak_ewma_ns{0};   // peak-EWMA of response time (response_time balancer)
   std::atomic<int64_t> ewma_stamp_ns{0};   // steady-clock ns of the last EWMA update
   std::atomic<uint32_t> consecutive_failures{0};  // passive health: connect errors / 5xx in a row
+  // Metrics slot of this (pool, backend), stored by the admin layer on the control thread while
+  // the backend is a member (UINT32_MAX otherwise), so per-request metrics need no name lookup.
+  std::atomic<uint32_t> metrics_slot{UINT32_MAX};
 };
 
 struct Backend {

@@ -125,7 +125,6 @@ void LbAdmin::sync() {
         // New member: an API registration starts unknown (checks on), anything else healthy.
         const auto origin = e.state == BackendState::unknown ? health::Origin::api : health::Origin::config;
         monitor_->add(ref, e.addr.get(), e.addr.len, p.settings.health, origin, e.live);
-        hub_->backend_slot(pool, e.address);
         if (origin == health::Origin::config)
           events_.append(EventType::registration, pool, e.address, "added by configuration (weight " +
                                                                       std::to_string(e.weight) + ")");
@@ -136,12 +135,15 @@ void LbAdmin::sync() {
                          "removed from the configuration; draining (drain_timeout " +
                              format_duration(p.settings.drain_timeout) + ")");
       }
-      seen[key] = Known{e.state};
+      // Every sync, as a member re-added between two syncs has a new BackendLive.
+      if (e.live) e.live->metrics_slot.store(hub_->backend_slot(pool, e.address), std::memory_order_relaxed);
+      seen[key] = Known{e.state, e.live};
     }
   }
   for (const auto& [key, k] : known_) {
     if (seen.count(key)) continue;
     monitor_->remove(health::BackendRef{key.first, key.second});
+    if (k.live) k.live->metrics_slot.store(kNoSlot, std::memory_order_relaxed);  // before the slot is freed
     hub_->release_backend_slot(key.first, key.second);
     if (k.state == BackendState::draining)
       events_.append(EventType::drain_finished, key.first, key.second, "drained; removed from the pool");
@@ -248,7 +250,7 @@ ApiResponse LbAdmin::drain_backend(const std::string& pool, const std::string& a
     if (!r) return ApiResponse::error(409, r.error());
     events_.append(EventType::drain_started, pool, key,
                    "drain requested via API (drain_timeout " + format_duration(p->settings.drain_timeout) + ")");
-    known_[{pool, key}] = Known{BackendState::draining};
+    known_[{pool, key}].state = BackendState::draining;
   }
   p = cp.find_pool(pool);
   e = p ? p->find(key) : nullptr;
@@ -279,14 +281,14 @@ ApiResponse LbAdmin::update_backend(const std::string& pool, const std::string& 
       if (!r) return ApiResponse::error(409, r.error());
       events_.append(EventType::drain_started, pool, key,
                      "drain requested via API (drain_timeout " + format_duration(p->settings.drain_timeout) + ")");
-      known_[{pool, key}] = Known{BackendState::draining};
+      known_[{pool, key}].state = BackendState::draining;
     } else if (want == BackendState::healthy && e->state == BackendState::draining) {
       // Cancel the drain: back to what the health checks say (healthy unless they disagree).
       auto st = monitor_->state(health::BackendRef{pool, key});
       auto r = cp.set_state(pool, key, st ? *st : BackendState::healthy);
       if (!r) return ApiResponse::error(409, r.error());
       events_.append(EventType::drain_cancelled, pool, key, "drain cancelled via API");
-      known_[{pool, key}] = Known{st ? *st : BackendState::healthy};
+      known_[{pool, key}].state = st ? *st : BackendState::healthy;
     }
     // "healthy" on a backend that is not draining changes nothing: health is the checks' call.
   }
@@ -347,36 +349,47 @@ std::string LbAdmin::metrics_text() {
   return hub_->render(backends);
 }
 
+namespace {
+// Slot of `name` in a per-worker cache; `resolve` runs (and may allocate) only on a miss.
+template <class Resolve>
+uint32_t cached_slot(std::vector<std::pair<std::string, uint32_t>>& cache, std::string_view name,
+                     Resolve&& resolve) {
+  for (const auto& [n, slot] : cache)
+    if (n == name) return slot;
+  const uint32_t slot = resolve();
+  cache.emplace_back(std::string(name), slot);
+  return slot;
+}
+}  // namespace
+
 void LbAdmin::on_request(unsigned worker_id, const RequestRecord& r) {
+  static_assert(kNoSlot == UINT32_MAX, "BackendLive::metrics_slot's 'none' value");
   MetricsHub* hub = hub_ready_.load(std::memory_order_acquire);
   if (!hub || worker_id >= caches_.size()) return;
   SlotCache& c = *caches_[worker_id];
   const uint64_t epoch = hub->epoch();
   if (epoch != c.epoch) {
-    c.slots.clear();
+    c.pools.clear();
     c.epoch = epoch;
   }
-  c.key.assign(r.listener);
-  c.key.push_back('\0');
-  c.key.append(r.pool);
-  c.key.push_back('\0');
-  c.key.append(r.backend);
-  auto it = c.slots.find(c.key);
-  if (it == c.slots.end()) {
-    // Rare: first request of this worker to this (listener, backend) since the last release.
-    const uint32_t ls = hub->listener_slot(std::string(r.listener));
-    const uint32_t bs = r.pool.empty() ? kNoSlot : hub->find_backend_slot(std::string(r.pool), std::string(r.backend));
-    // A backend the control thread has not given a slot yet (or that left) is not cached, so
-    // it is counted as soon as its slot exists and never revives a released one.
-    if (bs == kNoSlot && !r.pool.empty()) {
+  const uint32_t ls =
+      cached_slot(c.listeners, r.listener, [&] { return hub->listener_slot(std::string(r.listener)); });
+  uint32_t bs = kNoSlot;
+  if (r.backend_live) {
+    bs = r.backend_live->metrics_slot.load(std::memory_order_relaxed);
+    // Rare: the control thread has not synced this new member yet. Counted without a backend
+    // until it has, so a released slot is never revived.
+    if (bs == kNoSlot) bs = hub->find_backend_slot(std::string(r.pool), std::string(r.backend));
+    if (bs == kNoSlot) {
       hub->worker(worker_id).on_request(ls, kNoSlot, r.status, 0, r.bytes_in, r.bytes_out);
       return;
     }
-    it = c.slots.emplace(c.key, std::make_pair(ls, bs)).first;
+  } else if (!r.pool.empty()) {  // routed, but no backend reached: the pool's "no backend" slot
+    bs = cached_slot(c.pools, r.pool, [&] { return hub->find_backend_slot(std::string(r.pool), ""); });
   }
   const int status = r.tcp ? (r.backend.empty() ? 502 : 200) : r.status;
   const uint64_t ns = r.duration_ms > 0 ? static_cast<uint64_t>(r.duration_ms * 1e6) : 0;
-  hub->worker(worker_id).on_request(it->second.first, it->second.second, status, ns, r.bytes_in, r.bytes_out);
+  hub->worker(worker_id).on_request(ls, bs, status, ns, r.bytes_in, r.bytes_out);
 }
 
 }  // namespace ebb::lb::admin

@@ -14,7 +14,6 @@
 #include <map>
 #include <memory>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "common/uv.h"
@@ -58,10 +57,13 @@ class LbAdmin final : public ControlApi, public RequestObserver {
  private:
   struct Known {  // what sync() last saw of a backend
     BackendState state;
+    std::shared_ptr<BackendLive> live;  // its metrics_slot is reset when it leaves
   };
-  struct alignas(64) SlotCache {  // per worker: names → metric slots, no allocation on a hit
-    std::string key;
-    std::unordered_map<std::string, std::pair<uint32_t, uint32_t>> slots;
+  // Per worker: listener and pool names → metric slots (a backend's own slot is in its
+  // BackendLive). Few names, so a linear scan; no allocation on a hit.
+  struct alignas(64) SlotCache {
+    std::vector<std::pair<std::string, uint32_t>> listeners;  // listener slots never change
+    std::vector<std::pair<std::string, uint32_t>> pools;      // "no backend" slots; forgotten per epoch
     uint64_t epoch = 0;
   };
 

@@ -116,6 +116,7 @@ void TcpSession::close() {
     r.listener = listener_.settings.name;
     r.pool = pool_ ? std::string_view(pool_->settings.name) : std::string_view();
     r.backend = b ? std::string_view(b->address) : std::string_view();
+    r.backend_live = b ? b->live.get() : nullptr;
     r.bytes_in = pump_.bytes_a_to_b();
     r.bytes_out = pump_.bytes_b_to_a();
     r.duration_ms = static_cast<double>(uv_hrtime() - start_ns_) / 1e6;

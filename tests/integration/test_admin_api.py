@@ -352,3 +352,37 @@ def test_connection_metrics_per_listener(procs, tmp_path):
     ebbtest.wait_until(lambda: value("ebb_connections_active", "one") == 0 and
                        value("ebb_connections_active", "two") == 0, 5, what="connections closed")
     assert value("ebb_connections_total", "one") == base1 + 2
+
+
+def requests_of(aport, backend):
+    """ebb_requests_total of one backend, summed over codes (None when it has no series)."""
+    text = request(aport, "GET", "/metrics").body.decode()
+    found = [float(m.group(1)) for m in re.finditer(
+        r'^ebb_requests_total\{listener="web",pool="app",backend="' + re.escape(backend) + r'",code="[^"]+"\} (\S+)$',
+        text, re.M)]
+    return sum(found) if found else None
+
+
+def test_metrics_follow_a_backend_that_leaves_and_comes_back(procs, tmp_path):
+    # Per-request metrics find a backend's series through its live counters, not by name: a
+    # backend deregistered and registered again (new live counters) must keep being counted.
+    lb, lport, aport, ports, _ = start_all(procs, tmp_path, nbackends=1)
+    new_port, _ = start_backend(procs, "new")
+    addr = f"127.0.0.1:{new_port}"
+    assert api(aport, "POST", "/api/v1/pools/app/backends", {"address": addr})[0] == 201
+    ebbtest.wait_until(lambda: state_of(aport, "app", addr) == "healthy", 10, what="new backend healthy")
+    hits = sum(backend_of(lport)[1] == "new" for _ in range(8))
+    assert hits > 0
+    assert requests_of(aport, addr) == hits
+    assert api(aport, "DELETE", f"/api/v1/pools/app/backends/{addr}")[0] == 202
+    ebbtest.wait_until(lambda: state_of(aport, "app", addr) is None, 10, what="drained backend gone")
+    assert requests_of(aport, addr) is None  # its series left with it
+    for _ in range(4):  # counted under b0 only
+        assert backend_of(lport) == (200, "b0")
+    assert api(aport, "POST", "/api/v1/pools/app/backends", {"address": addr})[0] == 201
+    ebbtest.wait_until(lambda: state_of(aport, "app", addr) == "healthy", 10, what="backend back and healthy")
+    again = sum(backend_of(lport)[1] == "new" for _ in range(8))
+    assert again > 0
+    # Same identity within the slot quarantine: the same series, continued.
+    ebbtest.wait_until(lambda: requests_of(aport, addr) == hits + again, 5, what="requests counted after re-registration")
+    assert requests_of(aport, f"127.0.0.1:{ports[0]}") == 8 - hits + 4 + 8 - again
