@@ -4,6 +4,7 @@
 #include "lb/balancer/peak_ewma.h"
 #include "lb/conn/upstream_pool.h"
 #include "lb/http/canned.h"
+#include "lb/http/path.h"
 #include "lb/resolve.h"
 #include "lb/worker.h"
 
@@ -143,8 +144,14 @@ void HttpSession::handle_head() {
   const http::RequestHead& head = parser_.head();
   arm_timer(TimerKind::none, 0);
   size_t idx = listener_.default_pool;
+  // Route on the normalised path and forward that (lb/http/path.h); ambiguous paths are 400.
+  http::NormalizedTarget target = http::normalize_target(head.path, head.origin_target, norm_target_);
+  if (target.status == http::PathStatus::rejected) {
+    respond_error(400);
+    return;
+  }
   if (listener_.router) {
-    http::Router::Match m = listener_.router->route(head.host, head.path);
+    http::Router::Match m = listener_.router->route(head.host, target.path);
     if (m.route >= 0 && static_cast<size_t>(m.route) < listener_.route_pools.size())
       idx = listener_.route_pools[static_cast<size_t>(m.route)];
   }
@@ -227,7 +234,7 @@ void HttpSession::start_exchange() {
     info.listener_port = listener_.settings.listen.port;
     info.tls = client_->secure();
     info.upgrade = head.upgrade;
-    up_framing_ = http::write_upstream_request_head(head, info, up_head_);
+    up_framing_ = http::write_upstream_request_head(head, info, up_head_, norm_target_);
   }
   up_out_.assign(up_head_);
   req_sent_ms_ = uv_now(worker_.loop());
@@ -596,10 +603,7 @@ void HttpSession::log_request() {
   r.client = client_ip_;
   r.listener = listener_.settings.name;
   if (pool_) r.pool = pool_->settings.name;
-  if (pool_ && backend_ != kNoBackend) {
-    r.backend = pool_->backends[backend_].address;
-    r.backend_live = pool_->backends[backend_].live.get();
-  }
+  if (pool_ && backend_ != kNoBackend) r.backend = pool_->backends[backend_].address;
   if (req_bytes_ > 0 && status_ != 400 && status_ != 408 && status_ != 431 && status_ != 413) {
     r.method = head.method;
     r.path = head.path;

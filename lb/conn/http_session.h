@@ -120,6 +120,7 @@ class HttpSession final : public Session,
   std::string swap_buf_;
   std::string up_out_;     // framed bytes to send upstream, flushed once per read
   std::string up_head_;    // the rewritten request head (kept for a resend on a stale connection)
+  std::string norm_target_;  // the normalised origin target when it differs ("" = as received)
   std::string down_out_;   // framed bytes to send to the client, flushed once per read
   std::unique_ptr<ProxyProtocolParser> proxy_header_;  // until the PROXY header is read
   bool draining_ = false;  // graceful shutdown: close after the current response

@@ -181,10 +181,10 @@ void append_request_id(std::string& out) {
 }
 
 BodyFraming write_upstream_request_head(const RequestHead& head, const ForwardInfo& info,
-                                        std::string& out) {
+                                        std::string& out, std::string_view origin_target) {
   out.append(head.method);
   out.push_back(' ');
-  out.append(head.origin_target);
+  out.append(origin_target.empty() ? head.origin_target : origin_target);
   out.append(" HTTP/1.1\r\n", 11);
   append_header(out, "Host", head.authority);
 

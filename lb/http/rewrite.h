@@ -44,8 +44,10 @@ struct ForwardInfo {
 //  - X-Request-Id: kept if present, else a fresh random 32-hex-digit id is added.
 //  - Expect: 100-continue is forwarded as is.
 // No Connection header otherwise: HTTP/1.1 upstream connections default to keep-alive.
+// `origin_target`, when not empty, is sent instead of head.origin_target: the normalised
+// target (lb/http/path.h), so the backend sees the path that was routed.
 BodyFraming write_upstream_request_head(const RequestHead& head, const ForwardInfo& info,
-                                        std::string& out);
+                                        std::string& out, std::string_view origin_target = {});
 
 struct ResponseRewrite {
   // The proxy will close the client connection after this response: set it when the request
