@@ -603,7 +603,10 @@ void HttpSession::log_request() {
   r.client = client_ip_;
   r.listener = listener_.settings.name;
   if (pool_) r.pool = pool_->settings.name;
-  if (pool_ && backend_ != kNoBackend) r.backend = pool_->backends[backend_].address;
+  if (pool_ && backend_ != kNoBackend) {
+    r.backend = pool_->backends[backend_].address;
+    r.backend_live = pool_->backends[backend_].live.get();
+  }
   if (req_bytes_ > 0 && status_ != 400 && status_ != 408 && status_ != 431 && status_ != 413) {
     r.method = head.method;
     r.path = head.path;
