@@ -418,6 +418,11 @@ bool Codec::scan_head_lines(const char* d, size_t n) {
 }
 
 ParseResult Codec::feed(const char* data, size_t len) {
+  // The proxy feeds (nullptr, 0) to run a body-less request on to its end; llhttp computes
+  // data + len, which is undefined for a null pointer in C even when len is 0 (UBSan:
+  // "applying zero offset to null pointer"; found by tests/fuzz).
+  static const char kNoBytes[1] = {0};
+  if (data == nullptr) data = kNoBytes;
   if (state_ == State::dead) return error_;
   if (state_ == State::upgraded) return ParseResult{ParseStatus::upgrade, 0, 0, ""};
   if (need_reset_) {
