@@ -8,6 +8,7 @@ packages=(
   python3 python3-pytest curl openssl mandoc
   chromium chromium-driver python3-selenium  # tests/integration/test_dashboard.py
   systemd dpkg-dev lintian man-db            # test_systemd_units.py, test_packaging.py
+  valgrind wrk                               # test_valgrind.py, scripts/soak.sh
 )
 [ "${EBB_SETUP_EXTRA:-}" ] && packages+=(${EBB_SETUP_EXTRA})
 missing=()
