@@ -1,9 +1,34 @@
 #include "lb/http/path.h"
 
+#include <bit>
+#include <cstdint>
+#include <cstring>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace ebb::lb::http {
 namespace {
 
 constexpr char kHexUpper[] = "0123456789ABCDEF";
+
+constexpr uint64_t kOnes = 0x0101010101010101ULL;
+constexpr uint64_t kLow7 = 0x7f7f7f7f7f7f7f7fULL;
+
+// 0x80 in every byte of `x` that is zero, 0 in the others (exact: no borrow across bytes).
+inline uint64_t zero_bytes(uint64_t x) {
+  const uint64_t t = (x & kLow7) + kLow7;  // a byte's high bit: its low 7 bits are not all 0
+  return ~(t | x | kLow7);
+}
+
+inline uint64_t bytes_equal(uint64_t w, char c) { return zero_bytes(w ^ (kOnes * static_cast<uint8_t>(c))); }
+
+inline uint64_t load64(const char* p) {
+  uint64_t v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
 
 inline int hex_value(char ch) {
   auto c = static_cast<unsigned char>(ch);
@@ -57,7 +82,33 @@ bool hides_dot_segment(std::string_view seg) {
 bool path_may_need_normalizing(std::string_view path) noexcept {
   const char* p = path.data();
   const size_t n = path.size();
-  for (size_t i = 0; i < n; ++i) {
+  size_t i = 0;
+#if defined(__SSE2__)
+  // Sixteen bytes at a time: a '%' or '\\', or a '/' whose next byte (the same lane of the load
+  // one byte further on) is '.' or '/'.
+  const __m128i pct = _mm_set1_epi8('%'), bs = _mm_set1_epi8('\\'), sl = _mm_set1_epi8('/');
+  const __m128i one = _mm_set1_epi8(1);
+  for (; i + 17 <= n; i += 16) {
+    const __m128i w = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+    const __m128i next = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i + 1));
+    const __m128i hit = _mm_or_si128(
+        _mm_or_si128(_mm_cmpeq_epi8(w, pct), _mm_cmpeq_epi8(w, bs)),
+        _mm_and_si128(_mm_cmpeq_epi8(w, sl), _mm_cmpeq_epi8(_mm_or_si128(next, one), sl)));  // '.'|1 == '/'
+    if (_mm_movemask_epi8(hit) != 0) return true;
+  }
+#endif
+  if constexpr (std::endian::native == std::endian::little) {
+    // Eight bytes at a time (SWAR): a '%' or '\', or a '/' whose next byte is '.' or '/'.
+    // `next` holds each byte's successor in the same lane, so a pair across words is seen too.
+    for (; i + 8 < n; i += 8) {
+      const uint64_t w = load64(p + i);
+      const uint64_t next = (w >> 8) | (uint64_t{static_cast<uint8_t>(p[i + 8])} << 56);
+      const uint64_t hit = bytes_equal(w, '%') | bytes_equal(w, '\\') |
+                           (bytes_equal(w, '/') & (bytes_equal(next, '.') | bytes_equal(next, '/')));
+      if (hit != 0) return true;
+    }
+  }
+  for (; i < n; ++i) {
     char c = p[i];
     if (c == '%' || c == '\\') return true;
     if (c == '/' && i + 1 < n && (p[i + 1] == '.' || p[i + 1] == '/')) return true;
@@ -137,6 +188,10 @@ NormalizedTarget normalize_target(std::string_view path, std::string_view origin
   NormalizedTarget r;
   r.path = path;
   r.origin_target = origin_target;
+  if (!path_may_need_normalizing(path)) {  // the common case: nothing else to do
+    out.clear();
+    return r;
+  }
   r.status = normalize_path(path, out, &r.reason);
   if (r.status != PathStatus::normalized) return r;
   const size_t path_len = out.size();

@@ -323,3 +323,43 @@ TEST_CASE("path: the upstream request line carries the normalised target", "[htt
   CHECK(sink.up.rfind("GET /api/x?a=/../b HTTP/1.1\r\nHost: h\r\n", 0) == 0);
   CHECK(sink.up_plain.rfind("GET //api/./v1/%2e%2e/x?a=/../b HTTP/1.1\r\n", 0) == 0);
 }
+
+TEST_CASE("path: the word-at-a-time pre-scan agrees with a byte-wise one everywhere", "[http][path]") {
+  auto reference = [](std::string_view p) {
+    for (size_t i = 0; i < p.size(); ++i) {
+      if (p[i] == '%' || p[i] == '\\') return true;
+      if (p[i] == '/' && i + 1 < p.size() && (p[i + 1] == '.' || p[i + 1] == '/')) return true;
+    }
+    return false;
+  };
+  // Every trigger at every offset of paths up to 40 bytes (so across and at word boundaries),
+  // on a background of bytes that look alike ('.', '/', '-', 0x80+) but trigger nothing alone.
+  const std::string background = "/a.b-c/d\x80" "e.f/g.h\xff" "i/j.k-l/m.n/o" "p.q/r.s/t.u/v.w/x.y/z";
+  int checked = 0;
+  for (size_t len = 0; len <= 40; ++len) {
+    std::string base = background.substr(0, len);
+    CHECK(path_may_need_normalizing(base) == reference(base));
+    for (size_t pos = 0; pos < len; ++pos) {
+      for (std::string_view trig : {"%", "\\", "/.", "//"}) {
+        std::string p = base;
+        p.replace(pos, std::min(trig.size(), len - pos), trig.substr(0, len - pos));
+        INFO(p);
+        CHECK(path_may_need_normalizing(p) == reference(p));
+        ++checked;
+      }
+    }
+  }
+  CHECK(checked > 3000);
+  // Pseudo-random bytes from a small alphabet rich in triggers.
+  uint64_t x = 0x9e3779b97f4a7c15ULL;
+  const char alphabet[] = "/./%\\ab";
+  for (int k = 0; k < 20000; ++k) {
+    std::string p;
+    size_t len = (x >> 59) + 1;
+    for (size_t i = 0; i < len; ++i) {
+      x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+      p.push_back(alphabet[x % (sizeof alphabet - 1)]);
+    }
+    if (path_may_need_normalizing(p) != reference(p)) FAIL(p);
+  }
+}
