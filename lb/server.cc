@@ -1,8 +1,11 @@
 #include "lb/server.h"
 
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <ctime>
 #include <thread>
@@ -68,7 +71,9 @@ Result<void> Server::start(config::LbConfig config) {
   tick_.mark_initialized();
   tick_->data = this;
   uv_timer_start(tick_.get(), [](uv_timer_t* t) {
-    static_cast<Server*>(t->data)->control_.tick(ControlPlane::now_ms());
+    auto* self = static_cast<Server*>(t->data);
+    self->control_.tick(ControlPlane::now_ms());
+    self->probe_descriptors();
   }, kSlowStartStepMs, kSlowStartStepMs);  // drains and slow-start ramps
 
   uv_async_init(loop_.get(), worker_exit_.get(), [](uv_async_t* a) { static_cast<Server*>(a->data)->on_worker_exit(); });
@@ -146,6 +151,26 @@ void Server::shutdown() {
     });
   }
   if (workers_.empty()) uv_stop(loop_.get());
+}
+
+void Server::probe_descriptors() {
+  // Out of file descriptors, libuv accepts and closes new client connections itself (a reserve
+  // descriptor) without telling us, and backend connects fail: log when that starts and ends.
+  int fd = ::fcntl(uv_backend_fd(loop_.get()), F_DUPFD_CLOEXEC, 0);
+  int err = fd < 0 ? errno : 0;
+  if (fd >= 0) ::close(fd);
+  bool out = err == EMFILE || err == ENFILE;
+  if (out == out_of_fds_) return;
+  out_of_fds_ = out;
+  if (out) {
+    rlimit lim{};
+    ::getrlimit(RLIMIT_NOFILE, &lim);
+    std::string which = err == EMFILE ? "RLIMIT_NOFILE " + std::to_string(lim.rlim_cur) : "system-wide limit";
+    log::error("out of file descriptors (" + which + "): new client connections are closed and backend "
+               "connections fail until some are released");
+  } else {
+    log::info("file descriptors available again");
+  }
 }
 
 void Server::on_signal(int signum) {

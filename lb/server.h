@@ -49,6 +49,7 @@ class Server final : public SnapshotSink {
  private:
   void on_signal(int signum);
   void on_worker_exit();
+  void probe_descriptors();
 
   std::string config_path_;
   UvLoop loop_;
@@ -60,6 +61,7 @@ class Server final : public SnapshotSink {
   UvHandle<uv_async_t> worker_exit_;
   std::atomic<unsigned> exited_{0};
   bool stopping_ = false;
+  bool out_of_fds_ = false;  // the last probe_descriptors() found none free
   unsigned sigints_ = 0;
 };
 

@@ -1,6 +1,9 @@
 #include "lb/worker.h"
 
+#include <fcntl.h>
 #include <pthread.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <string>
@@ -14,6 +17,10 @@
 #include "lb/transport/raw_tcp.h"
 
 namespace ebb::lb {
+
+namespace {
+constexpr uint64_t kAcceptPauseMs = 100;  // after an accept() error (see on_accept_error)
+}  // namespace
 
 Worker::Worker(unsigned id, WorkerShared& shared) : id_(id), shared_(shared) {
   uv_async_init(loop_.get(), async_.get(), [](uv_async_t* a) { static_cast<Worker*>(a->data)->drain_posts(); });
@@ -111,18 +118,11 @@ void Worker::apply_snapshot(std::shared_ptr<const Snapshot> snap, ListenerFds ne
       l->worker = this;
       l->key = key;
       l->config = ls;
-      uv_tcp_init(loop_.get(), l->tcp.get());
-      l->tcp.mark_initialized();
-      l->tcp->data = l.get();
-      int rc = uv_tcp_open(l->tcp.get(), fd.get());
-      if (rc == 0) {
-        fd.release();  // libuv owns it now
-        rc = uv_listen(l->tcp.stream(), 4096, [](uv_stream_t* s, int status) {
-          if (status < 0) return;
-          auto* wl = static_cast<WorkerListener*>(s->data);
-          wl->worker->on_connection(*wl);
-        });
-      }
+      l->spare = UniqueFd(::fcntl(fd.get(), F_DUPFD_CLOEXEC, 0));
+      uv_timer_init(loop_.get(), l->resume_timer.get());
+      l->resume_timer.mark_initialized();
+      l->resume_timer->data = l.get();
+      int rc = listen_on(*l, fd);
       if (rc != 0) {
         log::error("worker " + std::to_string(id_) + ": cannot listen on " + key + ": " + uv_strerror(rc));
         continue;
@@ -144,6 +144,66 @@ void Worker::apply_snapshot(std::shared_ptr<const Snapshot> snap, ListenerFds ne
     for (const auto& b : p.backends)
       if (b.state == BackendState::healthy) keep.insert(b.address);
   upstreams_->retain_only(keep);
+}
+
+int Worker::listen_on(WorkerListener& l, UniqueFd& fd) {
+  l.tcp = UvHandle<uv_tcp_t>();
+  uv_tcp_init(loop_.get(), l.tcp.get());
+  l.tcp.mark_initialized();
+  l.tcp->data = &l;
+  int rc = uv_tcp_open(l.tcp.get(), fd.get());
+  if (rc != 0) return rc;
+  fd.release();  // libuv owns it now
+  return uv_listen(l.tcp.stream(), 4096, [](uv_stream_t* s, int status) {
+    auto* wl = static_cast<WorkerListener*>(s->data);
+    if (status < 0) wl->worker->on_accept_error(*wl, status);
+    else wl->worker->on_connection(*wl);
+  });
+}
+
+void Worker::on_accept_error(WorkerListener& l, int status) {
+  // libuv reports an accept() error only when its own remedy failed (for EMFILE: a reserve
+  // descriptor freed to accept and close the waiting connections, which another thread can take
+  // first), and then calls accept() again at once, in a loop that spins at 100 % CPU for as long
+  // as the error lasts. Closing the handle ends that loop; the spare descriptor keeps the socket
+  // and its backlog until the timer resumes accepting.
+  uint64_t now = uv_now(loop_.get());
+  bool pause = l.spare.valid() && !shutting_down_;
+  if (now >= next_accept_log_ms_) {
+    next_accept_log_ms_ = now + 1000;
+    log::warn("worker " + std::to_string(id_) + ": accept on " + l.key + " failed: " + uv_strerror(status) +
+              (pause ? " (accepting paused, retried every 100 ms)" : ""));
+  }
+  if (!pause) return;
+  l.tcp.reset();  // closes its descriptor now
+  if (status == UV_EMFILE || status == UV_ENFILE) {
+    // The slot just freed lets us close the connections waiting in the backlog, as libuv's remedy
+    // would have: their clients learn at once instead of waiting for descriptors to free up.
+    for (int i = 0; i < 64; ++i) {
+      int c = ::accept4(l.spare.get(), nullptr, nullptr, SOCK_CLOEXEC);
+      if (c < 0) break;
+      ::close(c);
+    }
+  }
+  arm_resume(l);
+}
+
+void Worker::arm_resume(WorkerListener& l) {
+  uv_timer_start(l.resume_timer.get(), [](uv_timer_t* t) {
+    auto* wl = static_cast<WorkerListener*>(t->data);
+    wl->worker->resume_listener(*wl);
+  }, kAcceptPauseMs, 0);
+}
+
+void Worker::resume_listener(WorkerListener& l) {
+  if (shutting_down_) return;
+  UniqueFd fd(::fcntl(l.spare.get(), F_DUPFD_CLOEXEC, 0));  // takes the slot the pause freed
+  if (fd.valid()) {
+    int rc = listen_on(l, fd);
+    if (rc == 0) return;
+    log::error("worker " + std::to_string(id_) + ": cannot resume listening on " + l.key + ": " + uv_strerror(rc));
+  }
+  arm_resume(l);  // still no descriptor free (or the error above): try again later
 }
 
 void Worker::close_listener(size_t i) {

@@ -19,6 +19,7 @@
 #include "lb/balancer/balancer.h"
 #include "lb/control_plane.h"
 #include "lb/snapshot.h"
+#include "lb/unique_fd.h"
 
 namespace ebb::lb {
 
@@ -59,6 +60,11 @@ struct WorkerListener {
   std::string key;
   const ListenerSnapshot* config = nullptr;  // in the worker's current snapshot
   UvHandle<uv_tcp_t> tcp;
+  // A second descriptor of the same socket, made while descriptors are plentiful: accepting can
+  // pause (tcp closed, the socket and its backlog kept alive by this one) when accept() fails,
+  // e.g. out of file descriptors, instead of libuv retrying it in a busy loop. -1 if none.
+  UniqueFd spare;
+  UvHandle<uv_timer_t> resume_timer;  // ends such a pause
 };
 
 class Worker {
@@ -106,6 +112,11 @@ class Worker {
   void run();
   void drain_posts();
   void on_connection(WorkerListener& l);
+  // Opens `fd` as l.tcp and starts accepting (fd released to libuv once it took it); 0 or a uv error.
+  int listen_on(WorkerListener& l, UniqueFd& fd);
+  void on_accept_error(WorkerListener& l, int status);
+  void arm_resume(WorkerListener& l);
+  void resume_listener(WorkerListener& l);
   void close_listener(size_t i);
   void reap();
   void maybe_exit();
@@ -131,6 +142,7 @@ class Worker {
   std::vector<Session*> graveyard_;  // finished, deleted in the check callback
   bool shutting_down_ = false;
   bool exiting_ = false;
+  uint64_t next_accept_log_ms_ = 0;  // accept errors are logged at most once a second
 };
 
 }  // namespace ebb::lb

@@ -2,13 +2,22 @@
 
 #include <algorithm>
 #include <span>
+#include <string>
 
+#include "common/log.h"
 #include "lb/balancer/peak_ewma.h"
 #include "lb/conn/upstream_pool.h"
 #include "lb/transport/raw_tcp.h"
 #include "lb/worker.h"
 
 namespace ebb::lb {
+
+namespace {
+// A connect that could not even start for lack of local resources (file descriptors, memory).
+bool local_resource_error(int err) {
+  return err == UV_EMFILE || err == UV_ENFILE || err == UV_ENOBUFS || err == UV_ENOMEM;
+}
+}  // namespace
 
 BackendConnector::BackendConnector(Worker& worker, Owner& owner) : worker_(worker), owner_(owner) {
   uv_timer_init(worker.loop(), timer_.get());
@@ -102,10 +111,22 @@ bool BackendConnector::attempt() {
       return true;
     }
     b.live->active.fetch_sub(1, std::memory_order_relaxed);
-    b.live->consecutive_failures.fetch_add(1, std::memory_order_relaxed);
+    if (local_resource_error(err)) log_local_error(err, b.address);
+    else b.live->consecutive_failures.fetch_add(1, std::memory_order_relaxed);
     current_ = kNoBackend;
   }
   return false;
+}
+
+void BackendConnector::log_local_error(int err, const std::string& address) {
+  // Our process is out of descriptors or memory: not the backend's fault, so no passive-health
+  // failure (that would eject healthy backends). Logged at most once a second per worker.
+  thread_local uint64_t next_log_ms = 0;
+  uint64_t now = uv_now(worker_.loop());
+  if (now < next_log_ms) return;
+  next_log_ms = now + 1000;
+  log::warn("worker " + std::to_string(worker_.id()) + ": cannot open a connection to backend " + address +
+            ": " + uv_strerror(err));
 }
 
 void BackendConnector::on_connect(Transport&, int status) {

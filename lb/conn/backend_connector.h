@@ -7,6 +7,7 @@
 #include <uv.h>
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "common/uv.h"
@@ -58,6 +59,7 @@ class BackendConnector final : public TransportHandler {
   bool attempt();
   void fail_attempt();
   void deliver_failure();
+  void log_local_error(int err, const std::string& address);
 
   Worker& worker_;
   Owner& owner_;

@@ -332,7 +332,7 @@ bool HttpSession::on_response_head(http::ResponseHead& head) {
   const http::RequestHead& req = parser_.head();
   interim_ = head.status < 200 && !head.upgrade;
   http::ResponseRewrite rw;
-  rw.close = close_after_response_ || client_eof_;
+  rw.close = close_after_response_ || last_before_eof();
   if (!interim_ && pool_->sticky.enabled() && backend_ != kNoBackend && backend_ != sticky_backend_) {
     std::string token = pool_->sticky.issue(backend_, worker_.wall_ms() / 1000);
     set_cookie_ = sticky_set_cookie(pool_->settings.sticky_cookie, token, pool_->sticky.ttl_s(),
@@ -434,7 +434,7 @@ void HttpSession::complete_exchange() {
                             static_cast<uint64_t>(pool_->settings.idle_timeout.count()));
   }
   upstream_.reset();
-  if (close_after_response_ || client_eof_) {
+  if (close_after_response_ || last_before_eof()) {
     close_after_flush();
     return;
   }

@@ -92,6 +92,9 @@ class HttpSession final : public Session,
   // closing / closed
   void respond_error(int status);
   void close_after_flush();
+  // The client half-closed and sent nothing after this request: its response is the last.
+  // (Pipelined requests read before the FIN are still answered.)
+  bool last_before_eof() const { return client_eof_ && in_buf_.empty(); }
   void close();
   void release_backend();
   void log_request();

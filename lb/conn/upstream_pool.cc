@@ -23,8 +23,9 @@ TransportPtr UpstreamPool::take(const std::string& backend) {
 }
 
 void UpstreamPool::put(const std::string& backend, TransportPtr t, uint64_t idle_timeout_ms) {
-  auto& list = idle_[backend];
-  if (list.size() >= kMaxIdlePerBackend) return;  // t closes here
+  auto it = idle_.find(backend);  // no entry: not eligible for new requests (retain_only)
+  if (it == idle_.end() || it->second.size() >= kMaxIdlePerBackend) return;  // t closes here
+  auto& list = it->second;
   t->set_handler(this);
   t->start_reading();  // to notice the backend closing it
   list.push_back(Idle{std::move(t), uv_now(loop_) + idle_timeout_ms});
@@ -50,9 +51,10 @@ void UpstreamPool::sweep() {
 
 void UpstreamPool::retain_only(const std::unordered_set<std::string>& keep) {
   for (auto it = idle_.begin(); it != idle_.end();) {
-    if (keep.count(it->first) == 0) it = idle_.erase(it);
+    if (keep.count(it->first) == 0) it = idle_.erase(it);  // closes its idle connections
     else ++it;
   }
+  for (const auto& address : keep) idle_.try_emplace(address);  // an (empty) entry: put() may park
 }
 
 void UpstreamPool::close_all() { idle_.clear(); }

@@ -1,6 +1,8 @@
 // Per-worker pool of idle keep-alive upstream connections, keyed by backend address
 // (SPEC §4 "per-worker upstream connection reuse"). An idle connection that the backend closes
 // or writes to is dropped; one idle longer than its pool's idle_timeout is closed by a sweep.
+// Only backends that may receive new requests (healthy in the worker's latest snapshot, see
+// retain_only) keep idle connections: a draining, unhealthy or removed backend has none (issue 5).
 //
 // Thread: one pool per worker, used only on that worker's loop.
 #pragma once
@@ -27,9 +29,11 @@ class UpstreamPool final : public TransportHandler {
   // loop turn).
   TransportPtr take(const std::string& backend);
   // Parks a reusable connection (its response fully read, nothing pending). Closes it instead
-  // when the pool for this backend already holds `kMaxIdlePerBackend`.
+  // when `backend` is not in the set last given to retain_only (it started draining or failed
+  // while this request was in flight) or already holds `kMaxIdlePerBackend` idle connections.
   void put(const std::string& backend, TransportPtr t, uint64_t idle_timeout_ms);
-  // Closes idle connections of backends not in `keep` (after a snapshot change).
+  // After a snapshot change: `keep` are the backends that may receive new requests. Closes the
+  // idle connections of every other backend, and put() parks connections only to these.
   void retain_only(const std::unordered_set<std::string>& keep);
   void close_all();
   size_t idle_count() const;
