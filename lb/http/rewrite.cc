@@ -24,12 +24,14 @@ enum class Special : uint8_t {
   x_forwarded_proto,
   x_forwarded_port,
   x_request_id,
+  expect,
 };
 
 Special classify(std::string_view n) {
   switch (n.size()) {
     case 2: return iequals(n, "te") ? Special::te : Special::none;
     case 4: return iequals(n, "host") ? Special::host : Special::none;
+    case 6: return iequals(n, "expect") ? Special::expect : Special::none;
     case 7:
       if (iequals(n, "upgrade")) return Special::upgrade;
       if (iequals(n, "trailer")) return Special::trailer;
@@ -216,6 +218,13 @@ BodyFraming write_upstream_request_head(const RequestHead& head, const ForwardIn
       case Special::x_request_id:
         if (!conn.empty() && conn.names(h.name)) continue;
         has_request_id = true;
+        break;
+      case Special::expect:
+        // An HTTP/1.0 client's 100-continue is ignored (RFC 9110 §10.1.1: head.expect_continue
+        // is false); forwarded on our HTTP/1.1 request line the backend would act on it
+        // (a 100, or a 417 the client never asked for). Found by tests/fuzz.
+        if (!head.expect_continue && iequals(h.value, "100-continue")) continue;
+        if (!conn.empty() && conn.names(h.name)) continue;
         break;
       case Special::none:
         if (!conn.empty() && conn.names(h.name)) continue;

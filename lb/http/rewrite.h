@@ -42,7 +42,7 @@ struct ForwardInfo {
 //  - X-Forwarded-For: the client's non-empty value(s), joined with ", ", + ", " + client_ip
 //    (one header), or just client_ip.
 //  - X-Request-Id: kept if present, else a fresh random 32-hex-digit id is added.
-//  - Expect: 100-continue is forwarded as is.
+//  - Expect: 100-continue is forwarded as is (dropped from HTTP/1.0 requests, which ignore it).
 // No Connection header otherwise: HTTP/1.1 upstream connections default to keep-alive.
 // `origin_target`, when not empty, is sent instead of head.origin_target: the normalised
 // target (lb/http/path.h), so the backend sees the path that was routed.

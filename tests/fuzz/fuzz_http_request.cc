@@ -1,14 +1,18 @@
 // Fuzz target: the client side of the HTTP proxy path, as lb/conn/http_session.cc runs it.
 // A client byte stream (pipelined requests, chunked or Content-Length bodies) arrives in pieces
 // cut where the input says; RequestParser (llhttp + the SPEC §4 smuggling checks of
-// validate.cc) parses it, write_upstream_request_head() rewrites each head, and bodies are
-// re-framed with append_chunk()/append_last_chunk() like the proxy does.
+// validate.cc) parses it, normalize_target() normalises each path (a rejected path ends the
+// connection with 400, as in the proxy), write_upstream_request_head() rewrites each head with
+// the normalised target, and bodies are re-framed with append_chunk()/append_last_chunk().
 //
 // Checks beyond "no crash, no sanitizer report":
 //  - the parser's result contract (consumed <= given, need_more consumes all, sticky errors
 //    with a request status, progress on every call);
 //  - every head it accepts passes the stricter re-check of validate.h (token names, clean
 //    values, one framing, target without CTL/SP);
+//  - a path normalize_target() forwards is in normal form (no "//", no dot segments, "%XX" only
+//    for reserved octets, in upper case), is a fixed point of normalize_path(), and keeps the
+//    query byte for byte;
 //  - the request the proxy would send upstream parses again, with our own parser, to the same
 //    method, target, authority, framing and body: a rewrite can never produce something a
 //    backend would read differently (header injection, lost or doubled framing).
@@ -16,11 +20,13 @@
 // Input: see ebb::fuzz::Splitter. Options byte: bit 0 pause at each head (what the proxy
 // does), bit 1 small head limits, bit 2 a 64-byte body limit, bit 3 TLS listener, bits 4-5
 // client address.
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>
 
 #include "lb/http/parser.h"
+#include "lb/http/path.h"
 #include "lb/http/rewrite.h"
 #include "lb/http/validate.h"
 #include "tests/fuzz/fuzz_support.h"
@@ -30,6 +36,36 @@ using namespace ebb::lb::http;
 namespace {
 
 constexpr const char* kClientIps[] = {"10.0.0.1", "::1", "192.0.2.7", "2001:db8::5"};
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;  // lower-case hex is not normal form
+}
+
+// An independent statement of lb/http/path.h's normal form for an origin-form path.
+bool is_normal_path(std::string_view p) {
+  if (p.empty() || p[0] != '/') return false;
+  if (p.find("//") != std::string_view::npos) return false;
+  size_t i = 1;
+  while (i <= p.size()) {
+    size_t end = std::min(p.find('/', i), p.size());
+    std::string_view seg = p.substr(i, end - i);
+    if (seg == "." || seg == "..") return false;
+    i = end + 1;
+  }
+  for (size_t k = 0; k < p.size(); ++k) {
+    if (p[k] != '%') continue;
+    if (k + 2 >= p.size()) return false;
+    int hi = hex_value(p[k + 1]), lo = hex_value(p[k + 2]);
+    if (hi < 0 || lo < 0) return false;
+    char c = char(hi * 16 + lo);
+    bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                      c == '-' || c == '.' || c == '_' || c == '~';
+    if (unreserved || c == 0) return false;
+  }
+  return true;
+}
 
 // What the re-parse of the upstream request must agree on.
 struct Expect {
@@ -77,18 +113,28 @@ class ProxySink : public RequestSink {
   void rewrite(const RequestHead& h) {
     FUZZ_CHECK(!rewritten_, "one rewrite per head");
     rewritten_ = true;
-    want_ = Expect{std::string(h.method), std::string(h.origin_target), std::string(h.authority),
+    // HttpSession::handle_head: route on the normalised path, refuse an ambiguous one.
+    NormalizedTarget t = normalize_target(h.path, h.origin_target, norm_);
+    if (t.status == PathStatus::rejected) {
+      FUZZ_CHECK(t.reason != nullptr && t.reason[0] != '\0', "a rejected path has a reason");
+      if (ebb::fuzz::verbose()) std::fprintf(stderr, "  path rejected (%s)\n", t.reason);
+      refused = true;  // 400 and close: nothing of this connection goes upstream
+      return;
+    }
+    check_normalized(h, t);
+    want_ = Expect{std::string(h.method), std::string(t.origin_target), std::string(h.authority),
                    h.content_length, h.chunked, h.upgrade, h.expect_continue};
     up_.clear();
     body_.clear();
     ForwardInfo info = info_;
     info.upgrade = h.upgrade;
-    framing_ = write_upstream_request_head(h, info, up_);
+    framing_ = write_upstream_request_head(h, info, up_, norm_);
     FUZZ_CHECK(framing_ != BodyFraming::until_close, "requests are never close-delimited");
     FUZZ_CHECK((framing_ == BodyFraming::chunked) == h.chunked, "chunked requests go out chunked");
   }
   void on_request_body(const char* d, size_t n) override {
     FUZZ_CHECK(rewritten_, "body after the head was forwarded");
+    if (refused) return;
     FUZZ_CHECK(n > 0, "no empty body callbacks");
     FUZZ_CHECK(framing_ != BodyFraming::none, "body bytes only with a body framing");
     body_.append(d, n);
@@ -100,6 +146,7 @@ class ProxySink : public RequestSink {
   void on_request_complete() override {
     FUZZ_CHECK(rewritten_, "complete after the head");
     rewritten_ = false;
+    if (refused) return;
     if (framing_ == BodyFraming::chunked) append_last_chunk(up_);
     if (want_.content_length) FUZZ_CHECK(body_.size() == *want_.content_length, "whole Content-Length body");
     reparse();
@@ -107,8 +154,23 @@ class ProxySink : public RequestSink {
   }
 
   int completed = 0;
+  bool refused = false;  // a path was rejected: the connection ends with 400
 
  private:
+  void check_normalized(const RequestHead& h, const NormalizedTarget& t) {
+    std::string again;
+    if (h.path.empty() || h.path[0] != '/') {
+      FUZZ_CHECK(t.status == PathStatus::unchanged, "only origin-form paths are normalised");
+      return;
+    }
+    FUZZ_CHECK(is_normal_path(t.path), "the forwarded path is in normal form");
+    FUZZ_CHECK(normalize_path(t.path, again) == PathStatus::unchanged, "normalising is idempotent");
+    FUZZ_CHECK(t.origin_target.substr(0, t.path.size()) == t.path, "target = path + query");
+    FUZZ_CHECK(t.origin_target.substr(t.path.size()) == h.origin_target.substr(h.path.size()),
+               "the query is kept byte for byte");
+    if (t.status == PathStatus::unchanged) FUZZ_CHECK(t.path == h.path, "unchanged means unchanged");
+  }
+
   void check_head(const RequestHead& h) {
     FUZZ_CHECK(!h.method.empty(), "method");
     FUZZ_CHECK(h.version_minor == 0 || h.version_minor == 1, "HTTP/1.0 or 1.1");
@@ -162,7 +224,7 @@ class ProxySink : public RequestSink {
   bool rewritten_ = false;
   Expect want_;
   BodyFraming framing_ = BodyFraming::none;
-  std::string up_, body_;
+  std::string up_, body_, norm_;
 };
 
 void check_error(const ParseResult& r) {
@@ -208,6 +270,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     ParseResult r = parser.feed(pending.empty() ? nullptr : pending.data(), given);
     FUZZ_CHECK(r.consumed <= given, "consumed <= given");
     pending.erase(0, r.consumed);
+    if (sink.refused) return 0;  // the proxy answered 400 and closed
     switch (r.status) {
       case ParseStatus::need_more:
         FUZZ_CHECK(pending.empty(), "need_more consumes everything");
@@ -216,6 +279,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       case ParseStatus::head_paused:
         FUZZ_CHECK((opt & 1) != 0, "pauses only when the sink asks");
         sink.rewrite(parser.head());
+        if (sink.refused) return 0;
         want_input = false;  // go on with what is buffered (possibly nothing), like start_exchange
         break;
       case ParseStatus::message_complete:

@@ -69,6 +69,13 @@ REQUESTS = [
     ("content-length-limit", 4, WHOLE, "POST / HTTP/1.1\r\n" + H + "Content-Length: 65\r\n\r\n"),
     ("small-head-limit", 3, WHOLE, "GET / HTTP/1.1\r\n" + H + "".join(f"X-{i}: {'v' * 30}\r\n" for i in range(8)) + "\r\n"),
     ("cut-mid-body", 1, ODD, "POST / HTTP/1.1\r\n" + H + "Content-Length: 100\r\n\r\nshort"),
+    # Path normalisation (lb/http/path.h): forwarded in normal form, or refused with 400.
+    ("path-dot-segments", 1, ODD, "GET /api/../admin/./x/ HTTP/1.1\r\n" + H + "\r\n"),
+    ("path-encoded", 1, WHOLE, "GET /a//b/%2e%2E/%7e%41%2f%5c%c3%a9?q=/../%2e HTTP/1.1\r\n" + H + "\r\n"),
+    ("path-absolute-form", 1, WHOLE, "GET http://h.example//x/../y?z HTTP/1.1\r\nHost: h.example\r\n\r\n"),
+    ("path-rejected-encoded-slash-dot", 1, WHOLE, "GET /api/..%2Fadmin HTTP/1.1\r\n" + H + "\r\n"),
+    ("path-rejected-semicolon-dot", 1, WHOLE, "GET /api/..;x/admin HTTP/1.1\r\n" + H + "\r\n"),
+    ("path-rejected-bad-percent", 0, WHOLE, "GET /a%zz%00 HTTP/1.1\r\n" + H + "\r\n"),
     # SPEC §4 smuggling vectors: every one must be refused.
     ("smuggle-cl-te", 1, WHOLE,
      "POST / HTTP/1.1\r\n" + H + "Content-Length: 6\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nG"),

@@ -141,6 +141,19 @@ TEST_CASE("rewrite: body framing", "[http][rewrite]") {
   CHECK(w.head.expect_continue);
 }
 
+TEST_CASE("rewrite: an HTTP/1.0 client's Expect: 100-continue is not forwarded", "[http][rewrite]") {
+  // RFC 9110 §10.1.1: ignored in HTTP/1.0; our HTTP/1.1 upstream request must not revive it
+  // (found by tests/fuzz/fuzz_http_request, regression input http10-expect-continue).
+  auto w = rewrite("PUT / HTTP/1.0\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 1\r\n\r\nx");
+  CHECK_FALSE(w.head.expect_continue);
+  CHECK(values(w.head, "Expect").empty());
+  w = rewrite("PUT / HTTP/1.0\r\nHost: a\r\nExpect: x-other\r\n\r\n");
+  CHECK(values(w.head, "Expect") == std::vector<std::string>{"x-other"});
+  w = rewrite("PUT / HTTP/1.1\r\nHost: a\r\nExpect: 100-Continue\r\nContent-Length: 1\r\n\r\nx");
+  CHECK(w.head.expect_continue);
+  CHECK(values(w.head, "Expect") == std::vector<std::string>{"100-Continue"});
+}
+
 TEST_CASE("rewrite: absolute-form becomes origin-form", "[http][rewrite]") {
   auto w = rewrite("GET http://Up.Test:81/x?y HTTP/1.1\r\nHost: other\r\n\r\n");
   CHECK(w.bytes.rfind("GET /x?y HTTP/1.1\r\nHost: Up.Test:81\r\n", 0) == 0);
