@@ -3,6 +3,7 @@
 // recording where every key and value was; the checks across keys (references, duplicates,
 // min <= max, files on disk) run afterwards on the structs (validate.cc). No toml11 exception
 // leaves this file.
+#include <algorithm>
 #include <charconv>
 #include <limits>
 #include <sstream>
@@ -724,7 +725,18 @@ std::string trim(std::string s) {
 
 // toml11's messages are several lines ("[error] toml::func: what", then the source lines with
 // a "^--- hint" marker). Turns one into a single-line diagnostic at the marker's position.
-void report_toml_error(const std::string& what, Pos fallback, Report& rep) {
+// toml11 parses with an LF appended when the file has none, so an error at the very end of
+// such a file is reported one line past it ("2:1" for a one-line file): point at the end of
+// the last line instead. Found by tests/fuzz/fuzz_config.
+Pos clamp_to_text(Pos pos, std::string_view text) {
+  const auto lines = static_cast<unsigned>(1 + std::count(text.begin(), text.end(), '\n'));
+  if (pos.line <= lines) return pos;
+  const size_t nl = text.rfind('\n');
+  const size_t last_line_start = nl == std::string_view::npos ? 0 : nl + 1;
+  return Pos{lines, static_cast<unsigned>(text.size() - last_line_start + 1)};
+}
+
+void report_toml_error(const std::string& what, Pos fallback, std::string_view text, Report& rep) {
   std::vector<std::string> lines;
   std::istringstream in(what);
   for (std::string l; std::getline(in, l);) lines.push_back(l);
@@ -760,7 +772,7 @@ void report_toml_error(const std::string& what, Pos fallback, Report& rep) {
   std::string msg = "invalid TOML";
   if (!head.empty()) msg += ": " + head;
   if (!hint.empty()) msg += head.empty() ? ": " + hint : " (" + hint + ")";
-  rep.error_at(pos, "", msg);
+  rep.error_at(clamp_to_text(pos, text), "", msg);
 }
 
 // Parses TOML text (already checked to be UTF-8); nullopt with diagnostics in `rep` if it is
@@ -773,7 +785,7 @@ std::optional<Value> parse_toml(const std::string& text, Report& rep) {
   } catch (const toml::exception& e) {
     report_toml_error(e.what(), Pos{static_cast<unsigned>(e.location().line()),
                                     static_cast<unsigned>(e.location().column())},
-                      rep);
+                      text, rep);
   } catch (const std::exception& e) {
     rep.file_error(std::string("invalid TOML: ") + e.what());
   }

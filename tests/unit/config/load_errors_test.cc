@@ -53,6 +53,20 @@ balance = "fastest"
         "weighted_round_robin, least_conn, hash, response_time, random)");
 }
 
+TEST_CASE("errors: a TOML error at the end of a file without a final newline points into the file",
+          "[config][errors]") {
+  // toml11 says line 2 for a one-line file (it parses with an LF appended); found by
+  // tests/fuzz/fuzz_config (regression input toml-error-past-eof).
+  auto l = parse_lb_config("a = [1", "lb.toml");
+  REQUIRE(l.errors.size() == 1);
+  CHECK(l.errors[0].line == 1);
+  CHECK(l.errors[0].column == 7);
+  auto two = parse_lb_config("[runtime]\nworkers = [[1]", "lb.toml");
+  REQUIRE(two.errors.size() == 1);
+  CHECK(two.errors[0].line == 2);
+  CHECK(two.errors[0].column == 15);
+}
+
 TEST_CASE("errors: TOML syntax", "[config][errors]") {
   auto l = parse_lb_config("[runtime]\nworkers = 4 4\n", "lb.toml");
   expect_only_error(l, 2, 13, "", "invalid TOML: invalid line format (expected newline, but got '4'.)");
