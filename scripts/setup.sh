@@ -9,6 +9,7 @@ packages=(
   chromium chromium-driver python3-selenium  # tests/integration/test_dashboard.py
   systemd dpkg-dev lintian man-db            # test_systemd_units.py, test_packaging.py
   valgrind wrk                               # test_valgrind.py, scripts/soak.sh
+  clang-14 libclang-rt-14-dev                # scripts/fuzz.sh (libFuzzer, ASan, UBSan)
 )
 [ "${EBB_SETUP_EXTRA:-}" ] && packages+=(${EBB_SETUP_EXTRA})
 missing=()

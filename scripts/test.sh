@@ -17,4 +17,8 @@ for dir in build build-asan; do
   echo "=== test ($dir)"
   ctest --test-dir "$root/$dir" --output-on-failure -j "$jobs" --timeout 300 || status=1
 done
+# libFuzzer (clang-14) on every fuzz target for a bounded time; the corpora already ran above
+# as the fuzz_replay:* tests. ~75 s build + 3 rounds of 30 s on 2 cores (tests/fuzz/README.md).
+echo "=== fuzz"
+"$root/scripts/fuzz.sh" "${EBB_CI_FUZZ_SECONDS:-30}" || status=1
 exit $status
