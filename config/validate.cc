@@ -36,6 +36,11 @@ std::string unreadable_reason(const std::string& path) {
   return "";
 }
 
+// The admin API on a loopback address is reachable only from this host.
+bool is_loopback_host(const std::string& host) {
+  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
 void check_file(Report& rep, const std::string& key_path, const std::string& file, const char* what) {
   std::string why = unreadable_reason(file);
   if (!why.empty()) rep.error(key_path, std::string("cannot read ") + what + " " + in_quotes(file) + ": " + why);
@@ -89,6 +94,10 @@ void validate_lb(const LbConfig& cfg, Report& rep) {
   if (cfg.listeners.empty()) rep.error("listeners", "no listeners defined (at least one [[listeners]] is required)");
   if (cfg.pools.empty()) rep.error("pools", "no pools defined (at least one [[pools]] is required)");
   if (!cfg.admin.token_file.empty()) check_file(rep, "admin.token_file", cfg.admin.token_file, "token file");
+  else if (!is_loopback_host(cfg.admin.listen.host))
+    rep.warning("admin.listen", "the admin API listens on " + cfg.admin.listen.str() +
+                                    " without admin.token_file: anyone who can reach it can add, drain and "
+                                    "reweight backends and reload the configuration");
 
   std::map<std::string, size_t> pool_names;
   for (size_t i = 0; i < cfg.pools.size(); ++i) {

@@ -2,6 +2,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
+#include <sys/stat.h>
 
 #include <charconv>
 #include <cstring>
@@ -258,6 +259,9 @@ Result<std::string> read_token_file(const std::string& path) {
   const auto b = line.find_first_not_of(" \t\r\n");
   const auto e = line.find_last_not_of(" \t\r\n");
   if (b == std::string::npos) return make_error("token_file " + path + ": empty");
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && (st.st_mode & S_IROTH) != 0)
+    log::warn("admin.token_file " + path + " is readable by every user: make it private (chmod 600)");
   return line.substr(b, e - b + 1);
 }
 
