@@ -2,7 +2,8 @@
 
 - no secret reaches ebb-lb's logs (stderr, which systemd sends to the journal, stdout, and the
   access log): the admin token (right or wrong), Cookie / Authorization / Proxy-Authorization
-  values, query strings, the sticky-cookie secret and the cookie tokens it issues;
+  values, query strings, the sticky-cookie secret and the cookie tokens it issues; nor does
+  ebb-scaler ever log the token it sends;
 - no private-key material reaches the output of --check or of a failed start, whatever is wrong
   with the key (mismatched, encrypted, not a key);
 - the admin API: reads open, every mutating route 401 without the right bearer token (state
@@ -127,6 +128,68 @@ def test_no_secret_reaches_any_log(procs, tmp_path):
         for where, text in [("stderr", err), ("stdout", out), ("access log", log)]:
             assert secret not in text, f"{name} found in ebb-lb's {where}"
     assert "Cookie" not in log and "Authorization" not in log
+
+
+def test_scaler_never_logs_its_token(procs, tmp_path):
+    """ebb-scaler sends its token on every admin call; when the LB refuses (401) or answers
+    garbage, the scaler logs the failure, and the token is in none of its output."""
+    import http.server
+    import threading
+    token = f"scaler-{secrets.token_hex(16)}"
+    seen = []
+
+    class FakeAdmin(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            seen.append((self.path, self.headers.get("Authorization")))
+            refuse = self.path.startswith("/api/")  # 401 for the API, garbage for /metrics
+            body = b'{"error": "missing or invalid bearer token"}' if refuse else b"not metrics {"
+            self.send_response(401 if refuse else 200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), FakeAdmin)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        token_file = tmp_path / "scaler.token"
+        token_file.write_text(token + "\n")
+        token_file.chmod(0o600)
+        metrics_port, driver_port = ebbtest.free_port(), ebbtest.free_port()
+        cfg = tmp_path / "scaler.toml"
+        cfg.write_text(f"""
+[scaler]
+pool = "app"
+lb_admin = ["http://127.0.0.1:{server.server_address[1]}"]
+token_file = "{token_file}"
+metrics_listen = "127.0.0.1:{metrics_port}"
+state_file = "{tmp_path / 'state.json'}"
+min = 1
+max = 1
+interval = "100ms"
+[[scaler.targets]]
+metric = "cpu_percent"
+target = 60
+[driver]
+type = "process"
+command = ["/bin/true", "{{port}}"]
+ports = "{driver_port}-{driver_port}"
+""")
+        p = procs.start([ebbtest.binary("ebb-scaler"), "-c", cfg, "--dry-run"], "scaler")
+        ebbtest.wait_until(lambda: sum(1 for _, a in seen if a == f"Bearer {token}") >= 4, 10,
+                           what="the scaler to send its token")
+        ebbtest.wait_until(lambda: "/api/v1/pools/app" in p.stderr(), 10, what="the scaler to log the failure")
+        err_path, out_path = p.err_path, p.out_path
+        p.stop()
+        output = err_path.read_text(errors="replace") + out_path.read_text(errors="replace")
+        assert "401" in output and "/api/v1/pools/app" in output, output[-2000:]
+        assert token not in output
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def key_body_lines(key_path):
