@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <fstream>
 #include <map>
 #include <string>
 
@@ -34,6 +35,16 @@ std::string unreadable_reason(const std::string& path) {
   if (fd < 0) return std::strerror(errno);
   ::close(fd);
   return "";
+}
+
+// True if `path` is readable and its first line holds nothing but whitespace (as ebb-lb reads a
+// token file: the first line, trimmed). The content is never reported.
+bool first_line_blank(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return false;  // check_file reports it
+  std::string line;
+  std::getline(in, line);
+  return line.find_first_not_of(" \t\r\n") == std::string::npos;
 }
 
 // The admin API on a loopback address is reachable only from this host.
@@ -93,8 +104,12 @@ void validate_tls(const Tls& tls, const std::string& path, Report& rep) {
 void validate_lb(const LbConfig& cfg, Report& rep) {
   if (cfg.listeners.empty()) rep.error("listeners", "no listeners defined (at least one [[listeners]] is required)");
   if (cfg.pools.empty()) rep.error("pools", "no pools defined (at least one [[pools]] is required)");
-  if (!cfg.admin.token_file.empty()) check_file(rep, "admin.token_file", cfg.admin.token_file, "token file");
-  else if (!is_loopback_host(cfg.admin.listen.host))
+  if (!cfg.admin.token_file.empty()) {
+    check_file(rep, "admin.token_file", cfg.admin.token_file, "token file");
+    if (first_line_blank(cfg.admin.token_file))  // the token is the file's first line, trimmed
+      rep.error("admin.token_file", "token file " + in_quotes(cfg.admin.token_file) +
+                                        " has no token on its first line");
+  } else if (!is_loopback_host(cfg.admin.listen.host))
     rep.warning("admin.listen", "the admin API listens on " + cfg.admin.listen.str() +
                                     " without admin.token_file: anyone who can reach it can add, drain and "
                                     "reweight backends and reload the configuration");

@@ -301,6 +301,26 @@ def test_admin_without_token_on_a_public_address_is_warned(tmp_path):
             assert r.stderr.startswith("warning: "), r.stderr
 
 
+def test_blank_token_file_is_a_check_error(tmp_path):
+    """A token file whose first line is blank would leave ebb-lb unable to start: --check says
+    so (naming the file, not its content)."""
+    port = ebbtest.free_port()
+    token = tmp_path / "admin.token"
+    text = lb_config([{"name": "web", "listen": f"127.0.0.1:{port}", "pool": "app"}],
+                     [{"name": "app", "backends": backends(ebbtest.free_port())}])
+    text = text.replace("[admin]\n", f'[admin]\ntoken_file = "{token}"\n')
+    cfg = tmp_path / "lb.toml"
+    cfg.write_text(text)
+    for content, ok in [("", False), ("  \n", False), ("\nsecond-line-token\n", False), ("t0k3n\n", True)]:
+        token.write_text(content)
+        token.chmod(0o600)
+        r = ebbtest.run([ebbtest.binary("ebb-lb"), "--check", "-c", cfg])
+        assert (r.returncode == 0) == ok, (content, r.stdout, r.stderr)
+        if not ok:
+            assert "admin.token_file" in r.stderr and str(token) in r.stderr, r.stderr
+            assert "second-line-token" not in r.stderr
+
+
 def test_world_readable_token_file_is_warned(procs, tmp_path):
     bport, _ = start_backend(procs, "a")
     lb, port, aport = start_lb_with(procs, tmp_path, [{"name": "app", "backends": backends(bport)}],
