@@ -44,28 +44,23 @@ def test_drain_closes_idle_upstream_connections(procs, tmp_path, how):
             ebbtest.wait_until(lambda: ebbtest.port_open(port) or not lb.alive(), 10, what=f"ebb-lb on {port}")
             assert lb.alive(), lb.stderr()
 
-        # Two requests held in flight at x: two upstream connections. Letting one finish leaves
-        # its connection idle in ebb-lb's keep-alive pool; the other stays in flight.
-        a, b = connect(lport, 20), connect(lport, 20)
-        send_request(a, "GET", "/x/held")
-        ebbtest.wait_until(lambda: x.held() == 1, 10, what="first request held")
-        send_request(b, "GET", "/x/held")
-        ebbtest.wait_until(lambda: x.held() == 2, 10, what="second request held")
-        x.release(1)
-        ra, rb = Reader(a), Reader(b)
-        # Whichever finished first: find it without blocking on the other.
+        # Three requests held in flight at x: three upstream connections. Letting one finish
+        # leaves its connection idle in ebb-lb's keep-alive pool; two stay in flight.
+        clients = [connect(lport, 20) for _ in range(3)]
+        for i, c in enumerate(clients):
+            send_request(c, "GET", "/x/held")
+            ebbtest.wait_until(lambda: x.held() == i + 1, 10, what=f"request {i + 1} held")
         done = []
 
-        def read(name, rd):
-            done.append((name, rd.read_response()))
+        def read(c):
+            done.append(Reader(c).read_response().status)
 
-        threads = [threading.Thread(target=read, args=(n, rd), daemon=True) for n, rd in (("a", ra), ("b", rb))]
+        threads = [threading.Thread(target=read, args=(c,), daemon=True) for c in clients]
         for t in threads:
             t.start()
-        ebbtest.wait_until(lambda: done, 10, what="one held request answered")
-        assert done[0][1].status == 200
-        assert x.stats()["open"] == 2  # one idle in ebb-lb's pool, one in flight
-        assert x.stats()["accepted"] == 2
+        x.release(1)
+        ebbtest.wait_until(lambda: len(done) == 1, 10, what="one held request answered")
+        assert x.stats()["open"] == 3  # one idle in ebb-lb's pool, two in flight
 
         # Drain x.
         if how == "api":
@@ -78,22 +73,27 @@ def test_drain_closes_idle_upstream_connections(procs, tmp_path, how):
                 "[admin]\n", f'[admin]\ntoken_file = "{token_file}"\n'))
             lb.signal(signal.SIGHUP)
 
-        # The idle connection closes within a bounded time; the in-flight one stays.
-        ebbtest.wait_until(lambda: x.stats()["open"] == 1, 5, what="the idle upstream connection to close")
-        assert x.held() == 1
-        # The in-flight request completes; its connection is not parked for a draining backend.
+        # The idle connection closes within a bounded time; the in-flight ones stay.
+        ebbtest.wait_until(lambda: x.stats()["open"] == 2, 5, what="the idle upstream connection to close")
+        assert x.held() == 2
+        # One in-flight request completes while the drain goes on (the other one keeps x
+        # draining): its connection is closed, not parked for the draining backend.
         x.release(1)
-        ebbtest.wait_until(lambda: len(done) == 2, 10, what="the in-flight request to complete")
+        ebbtest.wait_until(lambda: len(done) == 2, 10, what="an in-flight request to complete")
+        ebbtest.wait_until(lambda: x.stats()["open"] == 1, 5, what="the finished request's connection to close")
+        # The last one completes too; x has no connection left.
+        x.release(1)
+        ebbtest.wait_until(lambda: len(done) == 3, 10, what="the last in-flight request to complete")
         for t in threads:
             t.join(5)
-        assert [r.status for _, r in done] == [200, 200]
+        assert done == [200, 200, 200]
         ebbtest.wait_until(lambda: x.stats()["open"] == 0, 5, what="the last upstream connection to close")
-        assert x.stats()["accepted"] == 2
+        assert x.stats()["accepted"] == 3
         # New requests avoid x (the pool has no other backend).
         assert request(lport, "GET", "/x/ok").status == 503
         assert request(lport, "GET", "/").status == 200
-        a.close()
-        b.close()
+        for c in clients:
+            c.close()
         lb.signal(signal.SIGTERM)
         assert lb.wait(20) == 0, lb.stderr()
     finally:
