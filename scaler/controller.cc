@@ -104,7 +104,14 @@ Result<void> Controller::start() {
       }
     });
   }
-  server_ = std::make_unique<HttpServer>(loop_, [this](std::string_view m, std::string_view t) { return handle(m, t); });
+  HttpServer::Options http;
+  http.name = "metrics";
+  http.idle_timeout_ms = 10000;
+  http.max_connections = 64;
+  http.keep_alive = false;  // one request per connection
+  http.methods = {"GET", "HEAD"};
+  server_ = std::make_unique<HttpServer>(loop_, std::move(http),
+                                         [this](const HttpServer::Request& r) { return handle(r.method, r.target); });
   if (auto r = server_->listen(cfg_.metrics_listen); !r) return r;
   uv_timer_init(loop_, timer_.get());
   timer_.mark_initialized();
@@ -402,7 +409,7 @@ void Controller::save() {
   if (auto r = save_state(cfg_.state_file, s); !r) log::error("state file: " + r.error());
 }
 
-HttpReply Controller::handle(std::string_view method, std::string_view target) {
+HttpServer::Reply Controller::handle(std::string_view method, std::string_view target) {
   (void)method;
   std::string_view path = target.substr(0, target.find('?'));
   if (path == "/healthz") return {200, "text/plain; charset=utf-8", "ok"};

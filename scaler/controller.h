@@ -22,10 +22,10 @@
 #include <vector>
 
 #include "common/http_client.h"
+#include "common/http_server.h"
 #include "common/uv.h"
 #include "config/scaler_config.h"
 #include "scaler/drivers/driver.h"
-#include "scaler/http_server.h"
 #include "scaler/metrics/lb_metrics.h"
 #include "scaler/scaler_metrics.h"
 #include "scaler/state.h"
@@ -88,7 +88,7 @@ class Controller {
   void save();
   void lb_call(Lb& lb, const std::string& method, const std::string& path, const std::string& body,
                std::function<void(Result<HttpResponse>)> cb);
-  HttpReply handle(std::string_view method, std::string_view target);
+  HttpServer::Reply handle(std::string_view method, std::string_view target);
 
   uv_loop_t* loop_;
   config::ScalerConfig cfg_;

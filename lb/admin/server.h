@@ -1,19 +1,17 @@
-// The admin HTTP/1.1 server (SPEC §5) on the control thread's uv loop: llhttp-parsed requests,
-// keep-alive, size and time limits, routing by handle_admin_request() against a ControlApi.
-// Bad input gets a 4xx and never crashes it; it shares nothing with the workers.
+// The admin API (SPEC §5) served over HTTP/1.1 on the control thread's uv loop: the shared
+// server (common/http_server.h: keep-alive, HEAD, size/time/connection limits, 400/413/431)
+// with the admin's limits, each request routed by handle_admin_request() against a ControlApi
+// and checked against the bearer token. It shares nothing with the workers.
 #pragma once
 #include <uv.h>
 
 #include <cstddef>
 #include <cstdint>
-#include <memory>
 #include <string>
-#include <unordered_map>
-#include <vector>
 
 #include "common/address.h"
+#include "common/http_server.h"
 #include "common/result.h"
-#include "common/uv.h"
 #include "lb/admin/control_api.h"
 #include "lb/admin/routes.h"
 
@@ -31,32 +29,22 @@ struct AdminServerOptions {
 class AdminServer {
  public:
   AdminServer(uv_loop_t* loop, ControlApi& api, AdminServerOptions options = {});
-  ~AdminServer();  // closes the listener and every connection
   AdminServer(const AdminServer&) = delete;
   AdminServer& operator=(const AdminServer&) = delete;
 
   // Binds and listens (an IP literal or a name resolved once, here). Port 0 picks a free port.
-  Result<void> listen(const HostPort& address);
-  uint16_t port() const { return port_; }
+  Result<void> listen(const HostPort& address) { return http_.listen(address); }
+  uint16_t port() const { return http_.port(); }
   // Reload may change token_file.
   void set_token(const std::string& token) { auth_ = TokenAuth(token); }
-  size_t connections() const { return conns_.size(); }
+  size_t connections() const { return http_.connections(); }
 
  private:
-  class Connection;
-  friend class Connection;
-  void on_connection(int status);
-  void retire(Connection* c);  // closes now, frees on a later loop turn
+  HttpServer::Reply handle(const HttpServer::Request& request);
 
-  uv_loop_t* loop_;
   ControlApi& api_;
-  AdminServerOptions options_;
   TokenAuth auth_;
-  UvHandle<uv_tcp_t> listener_;
-  UvHandle<uv_timer_t> reaper_;  // frees retired connections outside their own callbacks
-  uint16_t port_ = 0;
-  std::unordered_map<Connection*, std::unique_ptr<Connection>> conns_;
-  std::vector<std::unique_ptr<Connection>> retired_;
+  HttpServer http_;  // last: destroyed (connections closed) before what its handler uses
 };
 
 }  // namespace ebb::lb::admin
