@@ -276,27 +276,6 @@ AdminReply handle_admin_request(ControlApi& api, const TokenAuth& auth, const Ad
   }
 }
 
-const char* status_reason(int status) {
-  switch (status) {
-    case 200: return "OK";
-    case 201: return "Created";
-    case 202: return "Accepted";
-    case 204: return "No Content";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 409: return "Conflict";
-    case 413: return "Content Too Large";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 503: return "Service Unavailable";
-  }
-  return "Status";
-}
-
 std::string percent_decode(const std::string& s, bool* ok) {
   std::string out;
   out.reserve(s.size());

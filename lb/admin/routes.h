@@ -46,7 +46,6 @@ Result<std::string> read_token_file(const std::string& path);
 // Thread: the control thread (calls into `api`). Never throws.
 AdminReply handle_admin_request(ControlApi& api, const TokenAuth& auth, const AdminRequest& req);
 
-const char* status_reason(int status);
 std::string percent_decode(const std::string& s, bool* ok);
 
 }  // namespace ebb::lb::admin
