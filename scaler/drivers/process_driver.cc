@@ -71,10 +71,6 @@ bool pid_alive(int pid) {
   return close == std::string::npos || close + 2 >= stat->size() || (*stat)[close + 2] != 'Z';
 }
 
-std::string format_address(const std::string& host, uint16_t port) {
-  return (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + std::to_string(port);
-}
-
 }  // namespace
 
 ProcessDriver::ProcessDriver(uv_loop_t* loop, config::Driver cfg, DriverOptions opts)
@@ -85,7 +81,7 @@ ProcessDriver::~ProcessDriver() = default;
 std::vector<std::string> ProcessDriver::argv_for(uint16_t port) const {
   return substitute(cfg_.command, {{"port", std::to_string(port)},
                                    {"host", cfg_.host},
-                                   {"address", format_address(cfg_.host, port)}});
+                                   {"address", HostPort{cfg_.host, port}.str()}});
 }
 
 void ProcessDriver::launch(LaunchCb cb) {
@@ -97,7 +93,7 @@ void ProcessDriver::launch(LaunchCb cb) {
   for (uint32_t i = 0; i < span && !port; ++i) {
     const uint32_t offset = (next_port_offset_ + i) % span;
     const auto p = static_cast<uint16_t>(cfg_.port_min + offset);
-    if (children_.count(format_address(cfg_.host, p)) || !port_free(cfg_.host, p)) continue;
+    if (children_.count(HostPort{cfg_.host, p}.str()) || !port_free(cfg_.host, p)) continue;
     port = p;
     next_port_offset_ = (offset + 1) % span;
   }
@@ -138,7 +134,7 @@ void ProcessDriver::launch(LaunchCb cb) {
     return;
   }
   child->pid = child->proc->pid;
-  child->inst = Instance{format_address(cfg_.host, *port), std::to_string(child->pid)};
+  child->inst = Instance{HostPort{cfg_.host, *port}.str(), std::to_string(child->pid)};
   if (auto s = cpu_seconds(child->pid)) child->cpu.sample(*s, wall_seconds());
   Instance inst = child->inst;
   children_[inst.address] = std::move(child);

@@ -38,7 +38,7 @@ void SystemdDriver::launch(LaunchCb cb) {
   }
   ports_in_use_.insert(*port);
   const std::string unit = unit_for(*port);
-  const std::string address = cfg_.host + ":" + std::to_string(*port);
+  const std::string address = HostPort{cfg_.host, *port}.str();  // [v6]:port for an IPv6 host
   run_with_retry(loop_, systemctl({"start", unit}), std::chrono::seconds(90), opts_.retry, nullptr,
                  [this, cb, unit, address, p = *port](Result<CommandResult> r) {
                    if (!r) {
