@@ -1,5 +1,6 @@
-// A small asynchronous HTTP/1.1 client on libuv + llhttp, for one uv loop: the health checks
-// on ebb-lb's control thread and ebb-scaler's calls to the admin API and /metrics use it.
+// A small asynchronous HTTP/1.1 client on libuv + llhttp, for one uv loop: ebb-scaler's calls
+// to the LBs' admin API and /metrics use it. (ebb-lb's active health checks do not: see
+// healthcheck/probe.h for why they have their own.)
 //
 // Contract (all of it holds for every request):
 //  - The callback runs exactly once, on the loop thread, never from inside request() (errors

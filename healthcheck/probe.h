@@ -1,6 +1,12 @@
 // One active health check of one backend on a uv loop: `tcp` (connect within the timeout) or
 // `http` (GET path with a Host header; pass when the status is in [expect_min, expect_max]).
 // Every check uses its own connection; nothing blocks the loop (the address is already resolved).
+// Not built on common/http_client.h, on purpose: a check reads only the status line and closes
+// (the client buffers whole bodies and fails past its cap, which would fail a healthy backend
+// with a large status page), `tcp` checks are a bare connect the client cannot do, the address
+// is already resolved (the client takes host:port text), and `detail` is a short classified reason
+// ("connection refused", "timeout after 1s") that goes into transitions and events, where the
+// client reports prose errors. What they share is only the libuv/llhttp boilerplate.
 #pragma once
 #include <sys/socket.h>
 #include <uv.h>
