@@ -650,7 +650,9 @@ class Soak:
         if not lb_alive or lb_status != 0:
             failures.append(f"ebb-lb: alive at the end {lb_alive}, exit status on SIGTERM {lb_status}")
 
-        minute = [x for x in s if int(x[0]) % 120 < SAMPLE_EVERY] + ([s[-1]] if s else [])
+        minute = [x for x in s if int(x[0]) % 120 < SAMPLE_EVERY]
+        if minute[-1] is not s[-1]:
+            minute.append(s[-1])
         lines = [
             f"ebb-lb soak: {s[-1][0]:.0f} s (warm-up {self.warmup:.0f} s), work dir {self.dir}",
             f"RSS KiB: start {s[0][1]}, at warm-up {rss_warm}, min {min(x[1] for x in s)}, "
