@@ -26,7 +26,7 @@ http::ParserLimits request_limits(const config::Listener& l) {
 
 HttpSession::HttpSession(Worker& worker, std::shared_ptr<const Snapshot> snap, const ListenerSnapshot& listener,
                          TransportPtr client)
-    : Session(worker), snap_(std::move(snap)), listener_(listener), client_(std::move(client)),
+    : Session(worker), snap_(std::move(snap)), listener_(&listener), client_(std::move(client)),
       connector_(worker, *this), parser_(*this, request_limits(listener.settings)), rparser_(*this) {
   uv_timer_init(worker.loop(), timer_.get());
   timer_.mark_initialized();
@@ -41,12 +41,12 @@ HttpSession::~HttpSession() { close(); }
 void HttpSession::start() {
   client_->peer_address(peer_);
   client_ip_ = sockaddr_ip(reinterpret_cast<const sockaddr*>(&peer_));
-  if (listener_.settings.proxy_protocol) proxy_header_ = std::make_unique<ProxyProtocolParser>();
+  if (listener_->settings.proxy_protocol) proxy_header_ = std::make_unique<ProxyProtocolParser>();
   client_->set_handler(this);
   enter_reading_head();
   // The first request's head must arrive within header_timeout from accept (slowloris).
   if (state_ == State::reading_head)
-    arm_timer(TimerKind::header, static_cast<uint64_t>(listener_.settings.header_timeout.count()));
+    arm_timer(TimerKind::header, static_cast<uint64_t>(listener_->settings.header_timeout.count()));
 }
 
 void HttpSession::enter_reading_head() {
@@ -78,7 +78,7 @@ void HttpSession::enter_reading_head() {
   }
   client_->start_reading();
   if (parser_.in_head())
-    arm_timer(TimerKind::header, static_cast<uint64_t>(listener_.settings.header_timeout.count()));
+    arm_timer(TimerKind::header, static_cast<uint64_t>(listener_->settings.header_timeout.count()));
   else
     arm_idle_timer();
 }
@@ -86,7 +86,7 @@ void HttpSession::enter_reading_head() {
 void HttpSession::feed_client(const char* data, size_t len) {
   while (len > 0) {
     if (state_ == State::reading_head && timer_kind_ == TimerKind::idle)
-      arm_timer(TimerKind::header, static_cast<uint64_t>(listener_.settings.header_timeout.count()));
+      arm_timer(TimerKind::header, static_cast<uint64_t>(listener_->settings.header_timeout.count()));
     if (state_ == State::reading_head && req_bytes_ == 0) {
       req_start_wall_ms_ = worker_.wall_ms();
       req_start_ns_ = uv_hrtime();  // ns: the latency histogram has sub-ms buckets
@@ -140,20 +140,36 @@ void HttpSession::buffer_client_input(const char* data, size_t len) {
   }
 }
 
+// A keep-alive client must see reloads, drains and health changes on its next request, not
+// keep the configuration it was accepted with. Only between requests: pool_ and backend_ index
+// into snap_ while a request is in flight. Costs a pointer compare when nothing changed.
+void HttpSession::follow_snapshot() {
+  const std::shared_ptr<const Snapshot>& latest = worker_.snapshot();
+  if (!latest || latest == snap_) return;
+  const ListenerSnapshot* ls = latest->find_listener(listener_->key);
+  if (ls == nullptr || ls->counter_slot != listener_->counter_slot) {
+    close_after_response_ = true;  // its listener left or was renamed: finish on the old config
+    return;
+  }
+  snap_ = latest;
+  listener_ = ls;
+}
+
 void HttpSession::handle_head() {
   const http::RequestHead& head = parser_.head();
   arm_timer(TimerKind::none, 0);
-  size_t idx = listener_.default_pool;
+  follow_snapshot();
+  size_t idx = listener_->default_pool;
   // Route on the normalised path and forward that (lb/http/path.h); ambiguous paths are 400.
   http::NormalizedTarget target = http::normalize_target(head.path, head.origin_target, norm_target_);
   if (target.status == http::PathStatus::rejected) {
     respond_error(400);
     return;
   }
-  if (listener_.router) {
-    http::Router::Match m = listener_.router->route(head.host, target.path);
-    if (m.route >= 0 && static_cast<size_t>(m.route) < listener_.route_pools.size())
-      idx = listener_.route_pools[static_cast<size_t>(m.route)];
+  if (listener_->router) {
+    http::Router::Match m = listener_->router->route(head.host, target.path);
+    if (m.route >= 0 && static_cast<size_t>(m.route) < listener_->route_pools.size())
+      idx = listener_->route_pools[static_cast<size_t>(m.route)];
   }
   if (idx == kNoPool) {
     respond_error(503);
@@ -231,7 +247,7 @@ void HttpSession::start_exchange() {
   if (up_head_.empty()) {
     http::ForwardInfo info;
     info.client_ip = client_ip_;
-    info.listener_port = listener_.settings.listen.port;
+    info.listener_port = listener_->settings.listen.port;
     info.tls = client_->secure();
     info.upgrade = head.upgrade;
     up_framing_ = http::write_upstream_request_head(head, info, up_head_, norm_target_);
@@ -601,7 +617,7 @@ void HttpSession::log_request() {
   RequestRecord r;
   r.start_unix_ms = req_start_wall_ms_;
   r.client = client_ip_;
-  r.listener = listener_.settings.name;
+  r.listener = listener_->settings.name;
   if (pool_) r.pool = pool_->settings.name;
   if (pool_ && backend_ != kNoBackend) {
     r.backend = pool_->backends[backend_].address;
@@ -629,7 +645,7 @@ void HttpSession::close() {
   release_backend();
   upstream_.reset();
   client_.reset();
-  worker_.connection_closed(listener_);
+  worker_.connection_closed(*listener_);
   finish();
 }
 
@@ -645,7 +661,7 @@ void HttpSession::arm_timer(TimerKind kind, uint64_t ms) {
 
 uint64_t HttpSession::pool_idle_ms() const {
   const PoolSnapshot* p = pool_;
-  if (p == nullptr && listener_.default_pool != kNoPool) p = &snap_->pools[listener_.default_pool];
+  if (p == nullptr && listener_->default_pool != kNoPool) p = &snap_->pools[listener_->default_pool];
   return p ? static_cast<uint64_t>(p->settings.idle_timeout.count()) : 60000;
 }
 

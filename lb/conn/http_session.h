@@ -77,6 +77,7 @@ class HttpSession final : public Session,
   void enter_reading_head();
   void feed_client(const char* data, size_t len);
   void handle_head();
+  void follow_snapshot();  // between requests: route with the worker's latest snapshot
   void buffer_client_input(const char* data, size_t len);
   // connecting
   void connect_upstream(bool allow_reuse);
@@ -105,7 +106,7 @@ class HttpSession final : public Session,
   void on_timer();
 
   std::shared_ptr<const Snapshot> snap_;
-  const ListenerSnapshot& listener_;
+  const ListenerSnapshot* listener_;  // in snap_; both follow the worker's snapshot between requests
   TransportPtr client_;
   TransportPtr upstream_;
   BackendConnector connector_;

@@ -386,3 +386,46 @@ def test_metrics_follow_a_backend_that_leaves_and_comes_back(procs, tmp_path):
     # Same identity within the slot quarantine: the same series, continued.
     ebbtest.wait_until(lambda: requests_of(aport, addr) == hits + again, 5, what="requests counted after re-registration")
     assert requests_of(aport, f"127.0.0.1:{ports[0]}") == 8 - hits + 4 + 8 - again
+
+
+def keepalive_backends(sock, n):
+    """X-Backend of `n` requests sent one after another on one keep-alive connection."""
+    seen = []
+    reader = Reader(sock)
+    for _ in range(n):
+        send_request(sock, "GET", "/")
+        r = reader.read_response()
+        assert r.status == 200
+        seen.append(r.header("x-backend"))
+    return seen
+
+
+def follows(sock, expected, what):
+    ebbtest.wait_until(lambda: set(keepalive_backends(sock, 6)) == expected, 10, what=what)
+
+
+def test_keepalive_client_follows_drain_health_and_reload(procs, tmp_path):
+    # A client that keeps one connection open must see membership changes (they reach the
+    # workers a moment after the API answers), not keep routing with the configuration it was
+    # accepted with: before the fix it never did.
+    import signal
+    lb, lport, aport, ports, text = start_all(procs, tmp_path, nbackends=3)
+    sock = connect(lport)
+    assert set(keepalive_backends(sock, 6)) == {"b0", "b1", "b2"}
+    # drain b2 through the API: gone from this connection's next requests
+    assert api(aport, "DELETE", f"/api/v1/pools/app/backends/127.0.0.1:{ports[2]}")[0] == 202
+    follows(sock, {"b0", "b1"}, "drained b2 left")
+    # b1 fails its health checks: only b0 left
+    assert request(ports[1], "GET", "/fail-health").body == b"unhealthy"
+    ebbtest.wait_until(lambda: state_of(aport, "app", f"127.0.0.1:{ports[1]}") == "unhealthy", 10,
+                       what="b1 unhealthy")
+    follows(sock, {"b0"}, "unhealthy b1 left")
+    # a reload that replaces b0 by a new backend: the same connection moves to it
+    new_port, _ = start_backend(procs, "new")
+    lb.rewrite(re.sub(r"^backends = \[.*\]$", f'backends = [{{ address = "127.0.0.1:{new_port}" }}]',
+                      text, count=1, flags=re.M))
+    lb.proc.signal(signal.SIGHUP)
+    ebbtest.wait_until(lambda: state_of(aport, "app", f"127.0.0.1:{new_port}") == "healthy", 10,
+                       what="reloaded backend healthy")
+    follows(sock, {"new"}, "the reloaded pool used")
+    sock.close()
