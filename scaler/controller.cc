@@ -1,12 +1,11 @@
 #include "scaler/controller.h"
 
 #include <algorithm>
-#include <fstream>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 
 #include "common/log.h"
+#include "common/token_file.h"
 #include "scaler/metrics/prometheus_parser.h"
 #include "scaler/policies/target_tracking.h"
 
@@ -14,13 +13,6 @@ namespace ebb::scaler {
 namespace {
 
 using nlohmann::json;
-
-std::string trim(std::string s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
-  size_t i = 0;
-  while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
-  return s.substr(i);
-}
 
 // Percent-encodes an address for a path segment ("[::1]:80" has reserved characters).
 std::string path_segment(const std::string& s) {
@@ -51,11 +43,9 @@ TimePoint Controller::now() const {
 
 Result<void> Controller::start() {
   if (!cfg_.token_file.empty()) {
-    std::ifstream in(cfg_.token_file);
-    if (!in) return make_error("token_file " + cfg_.token_file + ": cannot read");
-    std::stringstream ss;
-    ss << in.rdbuf();
-    token_ = trim(ss.str());
+    auto token = read_token_file(cfg_.token_file);  // the same rules as ebb-lb's admin.token_file
+    if (!token) return make_error(token.error());
+    token_ = std::move(*token);
   }
   for (const auto& url : cfg_.lb_admin) {
     auto u = parse_http_url(url);

@@ -2,7 +2,6 @@
 
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
-#include <sys/stat.h>
 
 #include <charconv>
 #include <cstring>
@@ -11,6 +10,7 @@
 
 #include "common/address.h"
 #include "common/log.h"
+#include "common/token_file.h"
 #include "lb/admin/dashboard/dashboard.h"
 
 namespace ebb::lb::admin {
@@ -252,17 +252,7 @@ bool TokenAuth::allows(const std::string& authorization) const {
 }
 
 Result<std::string> read_token_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return make_error("token_file " + path + ": cannot read: " + std::strerror(errno));
-  std::string line;
-  std::getline(in, line);
-  const auto b = line.find_first_not_of(" \t\r\n");
-  const auto e = line.find_last_not_of(" \t\r\n");
-  if (b == std::string::npos) return make_error("token_file " + path + ": empty");
-  struct stat st {};
-  if (::stat(path.c_str(), &st) == 0 && (st.st_mode & S_IROTH) != 0)
-    log::warn("admin.token_file " + path + " is readable by every user: make it private (chmod 600)");
-  return line.substr(b, e - b + 1);
+  return ebb::read_token_file(path, "admin.token_file");
 }
 
 AdminReply handle_admin_request(ControlApi& api, const TokenAuth& auth, const AdminRequest& req) {

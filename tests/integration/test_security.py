@@ -156,7 +156,8 @@ def test_scaler_never_logs_its_token(procs, tmp_path):
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         token_file = tmp_path / "scaler.token"
-        token_file.write_text(token + "\n")
+        # Only the first line is the token, as for ebb-lb's admin.token_file (common/token_file.h).
+        token_file.write_text(token + "\n# rotated by ops\n")
         token_file.chmod(0o600)
         metrics_port, driver_port = ebbtest.free_port(), ebbtest.free_port()
         cfg = tmp_path / "scaler.toml"
