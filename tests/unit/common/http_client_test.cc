@@ -277,7 +277,7 @@ TEST_CASE("http client: bodies past max_body and heads past 64 KiB are errors") 
   CHECK(ok.result->value().body == pattern(1048576));
 }
 
-TEST_CASE("http client: keep-alive reuses one connection; Connection: close is honoured") {
+TEST_CASE("http client: keep-alive reuses one connection, Connection: close is honoured") {
   Backend backend;
   ebb::UvLoop loop;
   HttpClient client(loop.get());

@@ -202,7 +202,7 @@ TEST_CASE("http server: a request trickled in slower than the timeout is cut off
   CHECK(closed);
 }
 
-TEST_CASE("http server: listen resolves a name; errors name the server and the address") {
+TEST_CASE("http server: listen resolves a name, errors name the server and the address") {
   ebb::UvLoop loop;
   HttpServer::Options opts;
   opts.name = "metrics";

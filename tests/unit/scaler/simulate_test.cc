@@ -25,7 +25,7 @@ ebb::config::ScalerConfig sim_config() {
 }
 }  // namespace
 
-TEST_CASE("trace: CSV with header and comments; errors name the line") {
+TEST_CASE("trace: CSV with header and comments, errors name the line") {
   auto t = parse_trace("seconds,requests_per_second\n# comment\n\n0,100\n600, 500\r\n1200,100\n");
   REQUIRE(t.ok());
   REQUIRE(t->size() == 3);

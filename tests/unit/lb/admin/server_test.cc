@@ -224,7 +224,7 @@ TEST_CASE("admin server: bearer auth over the wire") {
   CHECK(status_of(c.read_responses(1)) == 200);
 }
 
-TEST_CASE("admin server: idle connections are closed; too many are refused") {
+TEST_CASE("admin server: idle connections are closed, too many are refused") {
   AdminServerOptions opts;
   opts.idle_timeout_ms = 150;
   opts.max_connections = 2;

@@ -113,7 +113,7 @@ TEST_CASE("managed pools keep API membership across reloads", "[control]") {
   CHECK(state_of(p, "127.0.0.1:9005") == BackendState::unknown);
 }
 
-TEST_CASE("set_weight / set_state republish; errors name the pool or backend", "[control]") {
+TEST_CASE("set_weight / set_state republish, errors name the pool or backend", "[control]") {
   FakeSink sink;
   ControlPlane cp(sink);
   REQUIRE(cp.start(cfg({pool("app", {9001})})).ok());

@@ -110,7 +110,7 @@ TEST_CASE("pipelined requests: the second goes up only after the first response"
   CHECK(first < second);
 }
 
-TEST_CASE("request body streams up chunked-in, chunked-out; response body chunked", "[http_session]") {
+TEST_CASE("request body streams up chunked-in, chunked-out, response body chunked", "[http_session]") {
   Fixture f;
   f.client.receive("POST /u HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n");
   CHECK(f.upstream.written.find("Transfer-Encoding: chunked\r\n") != std::string::npos);
@@ -153,7 +153,7 @@ TEST_CASE("no eligible backend answers 503", "[http_session]") {
   CHECK(f.session->state() == HttpSession::State::closing);
 }
 
-TEST_CASE("an invalid response is a 502; the upstream connection is not reused", "[http_session]") {
+TEST_CASE("an invalid response is a 502, the upstream connection is not reused", "[http_session]") {
   Fixture f;
   f.client.receive("GET / HTTP/1.1\r\nHost: h\r\n\r\n");
   f.upstream.receive("SPDY/9 what\r\n\r\n");

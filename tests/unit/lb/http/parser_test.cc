@@ -219,7 +219,7 @@ TEST_CASE("request parser: data after Connection: close is refused", "[http][par
   CHECK(s.heads.size() == 1);
 }
 
-TEST_CASE("request parser: upgrade request ends at its head; tunnel bytes follow", "[http][parser]") {
+TEST_CASE("request parser: upgrade request ends at its head, tunnel bytes follow", "[http][parser]") {
   RecordingRequestSink s;
   RequestParser p(s);
   std::string req =
@@ -404,7 +404,7 @@ TEST_CASE("request parser: body limit", "[http][parser]") {
   }
 }
 
-TEST_CASE("request parser: errors are sticky; reset recovers", "[http][parser]") {
+TEST_CASE("request parser: errors are sticky, reset recovers", "[http][parser]") {
   RecordingRequestSink s;
   RequestParser p(s);
   std::string bad = "GET / HTTP/1.1\r\nHost : a\r\n\r\n";

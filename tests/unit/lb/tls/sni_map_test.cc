@@ -25,7 +25,7 @@ TEST_CASE("sni_map: a wildcard covers exactly one label", "[tls][sni]") {
   CHECK_FALSE(m.find("aexample.org"));
 }
 
-TEST_CASE("sni_map: first registration wins; bad patterns and names are refused", "[tls][sni]") {
+TEST_CASE("sni_map: first registration wins, bad patterns and names are refused", "[tls][sni]") {
   SniMap m;
   REQUIRE(m.add("a.example.com", 1));
   CHECK_FALSE(m.add("A.EXAMPLE.COM", 2));

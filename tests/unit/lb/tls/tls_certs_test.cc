@@ -106,7 +106,7 @@ TEST_CASE("tls_certs: error messages never contain key material", "[tls][certs]"
   CHECK_THAT(m.error(), !Contains("PRIVATE"));
 }
 
-TEST_CASE("tls_certs: an expired certificate loads with a warning; a world-readable key warns", "[tls][certs]") {
+TEST_CASE("tls_certs: an expired certificate loads with a warning, a world-readable key warns", "[tls][certs]") {
   const auto& pki = test_pki();
   std::vector<std::string> w;
   auto r = load_cert({pki.expired.cert, pki.expired.key}, w);
@@ -157,7 +157,7 @@ TEST_CASE("tls_certs: bad min_version and ALPN entries are errors", "[tls][certs
   CHECK_THAT(a.error(), Contains("alpn"));
 }
 
-TEST_CASE("tls_context: a set builds one context per worker sharing the ticket keys; reload keeps them",
+TEST_CASE("tls_context: a set builds one context per worker sharing the ticket keys, reload keeps them",
           "[tls][context]") {
   const auto& pki = test_pki();
   auto set = TlsContextSet::build("web", tls_config(pki.ecdsa_site), 3, nullptr);

@@ -23,7 +23,7 @@ ebb::config::LbConfig config_with(const std::vector<std::pair<std::string, std::
 
 }  // namespace
 
-TEST_CASE("tls_listeners: one set per TLS listener; reload keeps ticket keys and counters", "[tls][listeners]") {
+TEST_CASE("tls_listeners: one set per TLS listener, reload keeps ticket keys and counters", "[tls][listeners]") {
   const auto& pki = test_pki();
   TlsListeners none;
   auto first = none.rebuild(config_with({{"web", tls_config(pki.ecdsa_site)}, {"plain", std::nullopt}}), 2);

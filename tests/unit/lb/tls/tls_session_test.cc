@@ -80,7 +80,7 @@ TEST_CASE("tls_session: TLS 1.3 handshake with chain verification, ALPN and data
   CHECK(reply == "HTTP/1.1 200 OK\r\n\r\n");
 }
 
-TEST_CASE("tls_session: SNI picks the certificate whose SAN matches; otherwise the default", "[tls][session][sni]") {
+TEST_CASE("tls_session: SNI picks the certificate whose SAN matches, otherwise the default", "[tls][session][sni]") {
   auto ctx = site_ctx();
   struct Case {
     std::string sni;
@@ -105,7 +105,7 @@ TEST_CASE("tls_session: SNI picks the certificate whose SAN matches; otherwise t
   }
 }
 
-TEST_CASE("tls_session: ECDSA is preferred; RSA-only clients get the RSA certificate", "[tls][session]") {
+TEST_CASE("tls_session: ECDSA is preferred, RSA-only clients get the RSA certificate", "[tls][session]") {
   auto ctx = site_ctx();
   {
     ClientOptions o;
@@ -177,7 +177,7 @@ TEST_CASE("tls_session: a TLS 1.3-only context rejects a client capped at 1.2", 
   CHECK(std::string(s13.version()) == "TLSv1.3");
 }
 
-TEST_CASE("tls_session: ALPN negotiates http/1.1; no overlap means no ALPN", "[tls][session]") {
+TEST_CASE("tls_session: ALPN negotiates http/1.1, no overlap means no ALPN", "[tls][session]") {
   auto ctx = site_ctx();
   {
     ClientOptions o;

@@ -78,7 +78,7 @@ TEST_CASE("cron: last match searches back within the lookback") {
   CHECK(cron_last_match(cron("0 0 1 1 *"), at(2026, 12, 31, 23, 0), days{366}) == at(2026, 1, 1, 0, 0));
 }
 
-TEST_CASE("schedule floor: window is [match, match + duration)") {
+TEST_CASE("schedule floor: the window starts at a match and ends before match + duration") {
   std::vector<ebb::config::ScheduleEntry> sched = {
       entry("0 8 * * 1-5", hours{10}, 4),
       entry("0 12 * * *", hours{1}, 6),
