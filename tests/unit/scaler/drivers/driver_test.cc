@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <vector>
 
 #include "common/uv.h"
 #include "scaler/drivers/cpu_sampler.h"
@@ -74,18 +75,39 @@ bool port_open(uint16_t port) {
   return ok;
 }
 
-// A port range of `n` ports that are free now (from the kernel's ephemeral choice).
-uint16_t free_port() {
+bool port_bindable(uint16_t port) {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in a{};
   a.sin_family = AF_INET;
+  a.sin_port = htons(port);
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
   ::close(fd);
-  return ntohs(a.sin_port);
+  return ok;
 }
+
+// The first of `n` consecutive ports that are all free now. Below the kernel's ephemeral range
+// (32768+), so the outgoing connections of tests running in parallel never take one of them.
+uint16_t free_port_range(uint16_t n) {
+  std::srand(static_cast<unsigned>(::getpid()));
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    const auto base = static_cast<uint16_t>(20000 + std::rand() % 12000);
+    bool all = true;
+    for (uint16_t i = 0; i < n && all; ++i) all = port_bindable(static_cast<uint16_t>(base + i));
+    if (all) return base;
+  }
+  FAIL("no range of " << n << " free ports");
+  return 0;
+}
+
+// Kills the children a failed REQUIRE would otherwise leave running.
+struct ReapOnExit {
+  std::vector<int> pids;
+  ~ReapOnExit() {
+    for (int pid : pids)  // only a child not yet reaped: a reaped pid may belong to someone else now
+      if (::waitpid(pid, nullptr, WNOHANG) == 0 && ::kill(pid, SIGKILL) == 0) ::waitpid(pid, nullptr, 0);
+  }
+};
 
 // Gone, or a zombie (collected here: an adopted process is still this test's child, which a
 // restarted scaler's would not be).
@@ -245,7 +267,8 @@ TEST_CASE("exec driver: launch prints host:port, terminate and cpu get {address}
 
 TEST_CASE("process driver: spawns on a free port, measures CPU, stops, notices exits, re-adopts") {
   ebb::UvLoop loop;
-  const uint16_t p0 = free_port();
+  const uint16_t p0 = free_port_range(21);
+  ReapOnExit reap;
   ebb::config::Driver cfg;
   cfg.type = ebb::config::DriverType::process;
   cfg.command = {"/usr/bin/python3", "-m", "http.server", "{port}", "--bind", "{host}"};
@@ -275,6 +298,7 @@ TEST_CASE("process driver: spawns on a free port, measures CPU, stops, notices e
     REQUIRE(run_until(loop.get(), [&] { return r.has_value(); }));
     REQUIRE(r->ok());
     up.push_back(**r);
+    reap.pids.push_back(std::stoi((*r)->handle));
   }
   ::close(blocker);
   CHECK(up[0].address == "127.0.0.1:" + std::to_string(p0 + 1));
@@ -302,6 +326,7 @@ TEST_CASE("process driver: spawns on a free port, measures CPU, stops, notices e
     driver->launch([&](ebb::Result<Instance> x) { r = std::move(x); });
     REQUIRE(run_until(loop.get(), [&] { return r.has_value(); }));
     REQUIRE(r->ok());
+    reap.pids.push_back(std::stoi((*r)->handle));
     CHECK((*r)->address == "127.0.0.1:" + std::to_string(p0 + 3));
     std::optional<ebb::Result<void>> gone;
     driver->terminate(**r, [&](ebb::Result<void> x) { gone = x; });
@@ -354,7 +379,7 @@ TEST_CASE("process driver: spawns on a free port, measures CPU, stops, notices e
 
 TEST_CASE("process driver: a child that ignores SIGTERM is killed after stop_grace") {
   ebb::UvLoop loop;
-  const uint16_t p0 = free_port();
+  const uint16_t p0 = free_port_range(1);
   ebb::config::Driver cfg;
   cfg.command = {"/bin/sh", "-c", "trap '' TERM; while :; do sleep 0.05; done", "{port}"};
   cfg.port_min = p0;
@@ -366,6 +391,7 @@ TEST_CASE("process driver: a child that ignores SIGTERM is killed after stop_gra
   d.launch([&](ebb::Result<Instance> x) { r = std::move(x); });
   REQUIRE(run_until(loop.get(), [&] { return r.has_value(); }));
   REQUIRE(r->ok());
+  ReapOnExit reap{{std::stoi((*r)->handle)}};
   std::optional<ebb::Result<void>> stopped;
   d.terminate(**r, [&](ebb::Result<void> x) { stopped = x; });
   REQUIRE(run_until(loop.get(), [&] { return stopped.has_value(); }, 5s));
