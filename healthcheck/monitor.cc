@@ -214,9 +214,11 @@ void HealthMonitor::poll_passive() {
 }
 
 void HealthMonitor::emit(BackendRef ref, const Transition& t) {
-  log::info("health: " + ref.pool + "/" + ref.address + " " + state_name(t.from) + " -> " +
-            state_name(t.to) + " (" + state_name(t.health_from) + " -> " +
-            state_name(t.health_to) + "): " + t.reason);
+  std::string line = "health: " + ref.pool + "/" + ref.address + " " + state_name(t.from) + " -> " + state_name(t.to);
+  // The underlying health only when it differs from the effective state (a draining backend).
+  if (t.health_from != t.from || t.health_to != t.to)
+    line += std::string(" (health ") + state_name(t.health_from) + " -> " + state_name(t.health_to) + ")";
+  log::info(line + ": " + t.reason);
   if (callbacks_.on_change) callbacks_.on_change(ref, t);
 }
 

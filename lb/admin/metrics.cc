@@ -295,10 +295,10 @@ std::string MetricsHub::render(const std::vector<BackendStatus>& backends) const
     bool has_tls = f[WorkerMetrics::kTlsOk] + f[WorkerMetrics::kTlsFail] > 0;
     if (auto t = listener_totals_.find(name); t != listener_totals_.end() && !t->second.tls_results.empty()) {
       has_tls = true;
-      for (const auto& [result, count] : t->second.tls_results) {
-        auto it = std::find_if(results.begin(), results.end(), [&](const auto& r) { return r.first == result; });
-        if (it == results.end()) results.emplace_back(result, count);
-        else it->second += count;
+      for (const auto& rc : t->second.tls_results) {  // no structured binding: clang 14 can't capture one
+        auto it = std::find_if(results.begin(), results.end(), [&](const auto& r) { return r.first == rc.first; });
+        if (it == results.end()) results.emplace_back(rc.first, rc.second);
+        else it->second += rc.second;
       }
     }
     results[0].second += f[WorkerMetrics::kTlsOk];
