@@ -366,6 +366,7 @@ class Soak:
         self.token = "soak-" + os.urandom(8).hex()
         self.token_file = self.dir / "token"
         self.token_file.write_text(self.token + "\n")
+        self.token_file.chmod(0o600)  # as deployed: ebb-lb warns about a world-readable token file
         self.app = [Backend(self.bindir, self.logs, f"app{i}") for i in range(3)]
         self.dyn = [Backend(self.bindir, self.logs, f"dyn{i}") for i in range(3)]
         self.spare = [Backend(self.bindir, self.logs, f"spare{i}") for i in range(2)]
