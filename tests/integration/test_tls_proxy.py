@@ -10,7 +10,7 @@ import pytest
 
 import ebbtest
 from proxy_support import Reader, backends, lb_config, request, send_request, start_backend, start_lb
-from tls_support import make_pki
+from tls_support import client_ctx, make_pki
 
 
 @pytest.fixture(scope="module")
@@ -28,15 +28,6 @@ def tls_lb(procs, tmp_path, pki, backend_port, mode="http", tls=None, runtime=No
     lb = start_lb(procs, tmp_path, lb_config([listener], [{"name": "app", "backends": backends(backend_port)}],
                                              runtime), wait_ports=[port])
     return port, lb
-
-
-def client_ctx(pki, check_hostname=True, max_version=None):
-    ctx = ssl.create_default_context(cafile=pki["root"])
-    ctx.check_hostname = check_hostname
-    ctx.set_alpn_protocols(["h2", "http/1.1"])
-    if max_version:
-        ctx.maximum_version = max_version
-    return ctx
 
 
 def tls_connect(ctx, port, sni, session=None):

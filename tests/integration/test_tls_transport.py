@@ -12,7 +12,7 @@ import ssl
 import pytest
 
 from ebbtest import binary, free_port, run, wait_port, wait_until
-from tls_support import make_pki
+from tls_support import client_ctx, make_pki
 
 
 @pytest.fixture(scope="module")
@@ -25,15 +25,6 @@ def start_server(procs, cert, key, *extra, name="tls"):
     p = procs.start([binary("ebb-tls-test-server"), "--port", port, "--cert", cert, "--key", key, *extra], name)
     wait_port(port)
     return p, port
-
-
-def client_ctx(pki, check_hostname=True, max_version=None):
-    ctx = ssl.create_default_context(cafile=pki["root"])
-    ctx.check_hostname = check_hostname
-    ctx.set_alpn_protocols(["h2", "http/1.1"])
-    if max_version:
-        ctx.maximum_version = max_version
-    return ctx
 
 
 def get(tls_sock, path="/"):

@@ -1,6 +1,7 @@
 """Certificates for the TLS integration tests, made per run with the openssl CLI: a root CA, an
 intermediate CA, and leaves (ECDSA P-256 or RSA 2048) whose PEM files hold leaf + intermediate."""
 import os
+import ssl
 
 from ebbtest import run
 
@@ -46,3 +47,13 @@ def make_pki(d):
         "site_v2": leaf("site_v2", "ec", "example.com v2", ["example.com", "www.example.com"]),
         "wild": leaf("wild", "rsa", "wildcard example.org", ["*.example.org"]),
     }
+
+
+def client_ctx(pki, check_hostname=True, max_version=None):
+    """A client context trusting `pki`'s root, offering h2 and http/1.1 by ALPN."""
+    ctx = ssl.create_default_context(cafile=pki["root"])
+    ctx.check_hostname = check_hostname
+    ctx.set_alpn_protocols(["h2", "http/1.1"])
+    if max_version:
+        ctx.maximum_version = max_version
+    return ctx
