@@ -2,7 +2,9 @@
 
 Nothing here sleeps to synchronise: every wait polls a condition until a deadline.
 """
+import fcntl
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -21,11 +23,40 @@ def binary(name):
     return str(path)
 
 
+# Ports handed out by free_port(). They come from below the kernel's ephemeral range (32768+ on
+# Debian), so neither bind(0) nor an outgoing connection's source port can take one between
+# free_port() and the bind of the process it is meant for. A lock file held for the life of this
+# process keeps a port from being handed out twice here or in a test running in parallel (a
+# second free_port() call in one test used to return the port the first had just released).
+_PORT_FIRST, _PORT_LAST = 20000, 32000
+_PORT_LOCK_DIR = Path(os.environ.get("TMPDIR", "/tmp")) / f"ebbtest-ports-{os.getuid()}"
+_held_ports = {}  # port -> open lock file
+
+
 def free_port():
-    """A port on 127.0.0.1 that was free a moment ago."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port on 127.0.0.1 that is free now and that no other free_port() call will return."""
+    _PORT_LOCK_DIR.mkdir(mode=0o700, exist_ok=True)
+    span = _PORT_LAST - _PORT_FIRST + 1
+    start = random.randrange(span)
+    for i in range(span):
+        port = _PORT_FIRST + (start + i) % span
+        if port in _held_ports:
+            continue
+        lock = open(_PORT_LOCK_DIR / str(port), "a")
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            lock.close()
+            continue
+        try:
+            with socket.socket() as s:
+                s.bind(("127.0.0.1", port))
+        except OSError:
+            lock.close()  # in use by something that does not take our locks
+            continue
+        _held_ports[port] = lock
+        return port
+    raise RuntimeError(f"no free port in {_PORT_FIRST}-{_PORT_LAST}")
 
 
 def wait_until(predicate, timeout=10.0, interval=0.01, what="condition"):
