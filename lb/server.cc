@@ -52,6 +52,7 @@ Result<void> Server::start(config::LbConfig config) {
   log::set_level(to_log_level(config.runtime.log_level));
   unsigned n = worker_threads(config.runtime.workers);
   for (unsigned i = 0; i < n; ++i) workers_.push_back(std::make_unique<Worker>(i, shared_));
+  for (auto& w : workers_) shared_.workers.push_back(w.get());
   shared_.max_connections.store(config.runtime.max_connections, std::memory_order_relaxed);
   auto started = control_.start(std::move(config));
   if (!started) return started;

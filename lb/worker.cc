@@ -13,6 +13,7 @@
 #include "lb/conn/session.h"
 #include "lb/conn/tcp_session.h"
 #include "lb/conn/upstream_pool.h"
+#include "lb/connection_balance.h"
 #include "lb/tls/tls_transport.h"
 #include "lb/transport/raw_tcp.h"
 
@@ -89,7 +90,12 @@ int64_t Worker::wall_ms() const {
       .count();
 }
 
-PickState& Worker::pick_state(size_t pool_index) { return pick_states_[pool_index]; }
+PickState& Worker::pick_state(size_t pool_index) {
+  // A session may pick from a snapshot other than the worker's (a retry after a reload, a
+  // connection handed over by a worker that got the reload first), with more pools in it.
+  if (pool_index >= pick_states_.size()) pick_states_.resize(pool_index + 1);
+  return pick_states_[pool_index];
+}
 
 void Worker::apply_snapshot(std::shared_ptr<const Snapshot> snap, ListenerFds new_fds) {
   if (exiting_) return;  // fds close with new_fds
@@ -211,29 +217,84 @@ void Worker::close_listener(size_t i) {
 }
 
 void Worker::on_connection(WorkerListener& l) {
-  TransportPtr t = RawTcpTransport::accept(loop_.get(), l.tcp.stream());
-  if (!t || shutting_down_ || l.config == nullptr) return;
+  if (shutting_down_ || l.config == nullptr) {
+    RawTcpTransport::accept(loop_.get(), l.tcp.stream());  // and drop it
+    return;
+  }
   uint64_t open = shared_.connections.fetch_add(1, std::memory_order_relaxed);
   if (open >= shared_.max_connections.load(std::memory_order_relaxed)) {
     shared_.connections.fetch_sub(1, std::memory_order_relaxed);
     counters_.connections_refused.fetch_add(1, std::memory_order_relaxed);
-    return;  // refused: the transport closes here (before TLS, so no handshake is counted)
+    RawTcpTransport::accept(loop_.get(), l.tcp.stream());  // refused: closed before any TLS
+    return;
   }
-  if (l.config->tls)  // TLS termination: the session sees plaintext only (DESIGN point 6)
-    t = tls::TlsTransport::wrap(loop_.get(), std::move(t), l.config->tls->context(id_),
-                                l.config->settings.header_timeout);
+  const auto& all = shared_.workers;
+  size_t owner = pick_owner(id_, all.size(), [&](size_t i) { return all[i]->load(); });
+  if (owner != id_) return hand_off(*all[owner], l);
+  TransportPtr t = RawTcpTransport::accept(loop_.get(), l.tcp.stream());
+  if (!t) {
+    shared_.connections.fetch_sub(1, std::memory_order_relaxed);
+    return;
+  }
+  start_session(snapshot_, *l.config, std::move(t));
+}
+
+int64_t Worker::load() const {
+  return counters_.connections_active.load(std::memory_order_relaxed) +
+         incoming_.load(std::memory_order_relaxed);
+}
+
+void Worker::hand_off(Worker& owner, WorkerListener& l) {
+  UniqueFd fd = RawTcpTransport::accept_fd(loop_.get(), l.tcp.stream());
+  if (!fd.valid()) {
+    shared_.connections.fetch_sub(1, std::memory_order_relaxed);
+    return;
+  }
+  owner.incoming_.fetch_add(1, std::memory_order_relaxed);
+  counters_.connections_moved.fetch_add(1, std::memory_order_relaxed);
+  // The listener's config lives in our snapshot; the owner uses its own if it has the listener
+  // (the usual case), ours if a reload reached the two workers at different moments.
+  struct Handed {
+    UniqueFd fd;
+    std::string key;
+    std::shared_ptr<const Snapshot> snap;
+    const ListenerSnapshot* config;
+  };
+  auto h = std::make_shared<Handed>(Handed{std::move(fd), l.key, snapshot_, l.config});
+  owner.post([h](Worker& w) { w.adopt_connection(std::move(h->fd), h->key, std::move(h->snap), *h->config); });
+}
+
+void Worker::adopt_connection(UniqueFd fd, const std::string& key, std::shared_ptr<const Snapshot> snap,
+                              const ListenerSnapshot& accepted_on) {
+  incoming_.fetch_sub(1, std::memory_order_relaxed);
+  TransportPtr t;
+  if (!shutting_down_) t = RawTcpTransport::open(loop_.get(), fd);
+  if (!t) {  // shutting down (as every worker is then), or no handle: the descriptor closes
+    shared_.connections.fetch_sub(1, std::memory_order_relaxed);
+    return;
+  }
+  const ListenerSnapshot* own = snapshot_ ? snapshot_->find_listener(key) : nullptr;
+  if (own != nullptr) start_session(snapshot_, *own, std::move(t));
+  else start_session(snap, accepted_on, std::move(t));
+}
+
+void Worker::start_session(const std::shared_ptr<const Snapshot>& snap, const ListenerSnapshot& listener,
+                           TransportPtr t) {
+  if (listener.tls)  // TLS termination: the session sees plaintext only (DESIGN point 6)
+    t = tls::TlsTransport::wrap(loop_.get(), std::move(t), listener.tls->context(id_),
+                                listener.settings.header_timeout);
   counters_.connections_total.fetch_add(1, std::memory_order_relaxed);
   counters_.connections_active.fetch_add(1, std::memory_order_relaxed);
-  if (l.config->counter_slot < kMaxListenerCounterSlots) {
-    ListenerCounters& lc = counters_.listeners[l.config->counter_slot];
+  if (listener.counter_slot < kMaxListenerCounterSlots) {
+    ListenerCounters& lc = counters_.listeners[listener.counter_slot];
     lc.connections_total.fetch_add(1, std::memory_order_relaxed);
     lc.connections_active.fetch_add(1, std::memory_order_relaxed);
   }
   std::unique_ptr<Session> s;
-  if (l.config->settings.mode == config::ListenerMode::tcp)
-    s = std::make_unique<TcpSession>(*this, snapshot_, *l.config, std::move(t));
+  if (listener.settings.mode == config::ListenerMode::tcp)
+    s = std::make_unique<TcpSession>(*this, snap, listener, std::move(t));
   else
-    s = std::make_unique<HttpSession>(*this, snapshot_, *l.config, std::move(t));
+    s = std::make_unique<HttpSession>(*this, snap, listener, std::move(t));
   adopt(std::move(s));
 }
 

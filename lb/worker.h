@@ -19,6 +19,7 @@
 #include "lb/balancer/balancer.h"
 #include "lb/control_plane.h"
 #include "lb/snapshot.h"
+#include "lb/transport/transport.h"
 #include "lb/unique_fd.h"
 
 namespace ebb::lb {
@@ -42,6 +43,7 @@ struct WorkerCounters {
   std::atomic<uint64_t> bytes_in{0};   // from clients
   std::atomic<uint64_t> bytes_out{0};  // to clients
   std::atomic<uint64_t> connections_refused{0};  // over max_connections
+  std::atomic<uint64_t> connections_moved{0};    // accepted here, handed to a less-loaded worker
   // Indexed by ListenerSnapshot::counter_slot (ControlPlane::listener_counter_names()).
   std::array<ListenerCounters, kMaxListenerCounterSlots> listeners;
 };
@@ -52,6 +54,8 @@ struct WorkerShared {
   std::atomic<uint64_t> max_connections{100000};
   RequestObserver* observer = nullptr;       // metrics hook (set before workers start), may be null
   std::function<void()> on_worker_exit;      // called on a worker thread when its loop has ended
+  // Every worker, set before they start (connection balancing reads their loads).
+  std::vector<Worker*> workers;
 };
 
 // One listen socket of this worker.
@@ -107,11 +111,21 @@ class Worker {
   // A client connection accepted on `listener` closed (max_connections accounting, metrics).
   void connection_closed(const ListenerSnapshot& listener);
   size_t session_count() const { return session_count_; }
+  // Thread: any. Client connections this worker has or is being handed (connection balancing).
+  int64_t load() const;
 
  private:
   void run();
   void drain_posts();
   void on_connection(WorkerListener& l);
+  // Hands the connection waiting on `l` to `owner`, which opens it (see connection_balance.h).
+  void hand_off(Worker& owner, WorkerListener& l);
+  // Thread: this worker. Opens a connection another worker accepted for it.
+  void adopt_connection(UniqueFd fd, const std::string& key, std::shared_ptr<const Snapshot> snap,
+                        const ListenerSnapshot& accepted_on);
+  // TLS, counters and the session of a connection accepted on `listener`.
+  void start_session(const std::shared_ptr<const Snapshot>& snap, const ListenerSnapshot& listener,
+                     TransportPtr t);
   // Opens `fd` as l.tcp and starts accepting (fd released to libuv once it took it); 0 or a uv error.
   int listen_on(WorkerListener& l, UniqueFd& fd);
   void on_accept_error(WorkerListener& l, int status);
@@ -143,6 +157,9 @@ class Worker {
   bool shutting_down_ = false;
   bool exiting_ = false;
   uint64_t next_accept_log_ms_ = 0;  // accept errors are logged at most once a second
+  // Connections handed to this worker that it has not opened yet: part of its load, so a burst
+  // of hand-offs does not all go to the same worker. Written by other workers.
+  alignas(64) std::atomic<int64_t> incoming_{0};
 };
 
 }  // namespace ebb::lb

@@ -346,6 +346,11 @@ std::string LbAdmin::metrics_text() {
     for (const auto& r : tls::handshake_results(set->stats()->totals())) results.emplace_back(r.result, r.count);
   }
   hub_->set_listener_totals(std::move(totals));
+  std::vector<MetricsHub::WorkerConnections> per_worker;
+  for (const auto& w : server_.workers())
+    per_worker.push_back({w->counters().connections_active.load(std::memory_order_relaxed),
+                          w->counters().connections_moved.load(std::memory_order_relaxed)});
+  hub_->set_worker_connections(std::move(per_worker));
   return hub_->render(backends);
 }
 

@@ -169,6 +169,11 @@ void MetricsHub::set_reloads(uint64_t ok, uint64_t failed) {
   reloads_failed_ = failed;
 }
 
+void MetricsHub::set_worker_connections(std::vector<WorkerConnections> workers) {
+  std::lock_guard lock(mu_);
+  worker_connections_ = std::move(workers);
+}
+
 void MetricsHub::set_listener_totals(std::map<std::string, ListenerTotals> totals) {
   std::lock_guard lock(mu_);
   listener_totals_ = std::move(totals);
@@ -333,9 +338,21 @@ std::string MetricsHub::render(const std::vector<BackendStatus>& backends) const
   add_counter(reloads, {L{"result", "success"}}, reloads_ok_);
   add_counter(reloads, {L{"result", "failure"}}, reloads_failed_);
 
+  auto worker_active = family("ebb_worker_connections_active", "Open client connections per worker thread.",
+                              MetricType::Gauge);
+  auto worker_moved = family("ebb_worker_connections_moved_total",
+                             "Client connections a worker accepted and handed to a less-loaded worker.",
+                             MetricType::Counter);
+  for (size_t w = 0; w < worker_connections_.size(); ++w) {
+    const std::string id = std::to_string(w);
+    add_gauge(worker_active, {L{"worker", id}},
+              static_cast<double>(std::max<int64_t>(0, worker_connections_[w].active)));
+    add_counter(worker_moved, {L{"worker", id}}, worker_connections_[w].moved);
+  }
+
   std::vector<MetricFamily> all;
   for (auto* f : {&requests, &duration, &conn_active, &conn_total, &active, &up, &state, &checks,
-                  &bytes, &tls, &reloads})
+                  &bytes, &tls, &reloads, &worker_active, &worker_moved})
     all.push_back(std::move(*f));
   std::ostringstream out;
   prometheus::TextSerializer().Serialize(out, all);

@@ -140,6 +140,13 @@ class MetricsHub {
   };
   void set_listener_totals(std::map<std::string, ListenerTotals> totals);
   void set_reloads(uint64_t ok, uint64_t failed);
+  // Per worker thread: open client connections, and those it accepted and handed to a
+  // less-loaded worker (ebb_worker_connections_*; extensions to SPEC §6, see ebb-lb(8)).
+  struct WorkerConnections {
+    int64_t active = 0;
+    uint64_t moved = 0;
+  };
+  void set_worker_connections(std::vector<WorkerConnections> workers);
 
   static constexpr int64_t kSlotQuarantineMs = 5 * 60 * 1000;
 
@@ -168,6 +175,7 @@ class MetricsHub {
   std::map<std::pair<std::string, std::string>, std::pair<uint64_t, uint64_t>> health_checks_;
   uint64_t reloads_ok_ = 0;
   uint64_t reloads_failed_ = 0;
+  std::vector<WorkerConnections> worker_connections_;
 };
 
 }  // namespace ebb::lb::admin

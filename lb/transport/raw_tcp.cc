@@ -1,5 +1,7 @@
 #include "lb/transport/raw_tcp.h"
 
+#include <fcntl.h>
+
 #include <cstring>
 #include <string>
 
@@ -29,6 +31,25 @@ TransportPtr RawTcpTransport::accept(uv_loop_t* loop, uv_stream_t* server) {
   auto* raw = static_cast<RawTcpTransport*>(t.get());
   if (uv_accept(server, reinterpret_cast<uv_stream_t*>(&raw->tcp_)) != 0) return nullptr;
   uv_tcp_nodelay(&raw->tcp_, 1);
+  return t;
+}
+
+UniqueFd RawTcpTransport::accept_fd(uv_loop_t* loop, uv_stream_t* server) {
+  // libuv has already accepted the connection and only hands it over through uv_accept, into a
+  // handle of this loop: keep a second descriptor and close the handle.
+  TransportPtr t = accept(loop, server);
+  if (!t) return UniqueFd();
+  uv_os_fd_t fd = -1;
+  if (uv_fileno(reinterpret_cast<const uv_handle_t*>(static_cast<RawTcpTransport*>(t.get())->tcp()), &fd) != 0)
+    return UniqueFd();
+  return UniqueFd(::fcntl(fd, F_DUPFD_CLOEXEC, 0));
+}
+
+TransportPtr RawTcpTransport::open(uv_loop_t* loop, UniqueFd& fd) {
+  TransportPtr t(new RawTcpTransport(loop));
+  auto* raw = static_cast<RawTcpTransport*>(t.get());
+  if (uv_tcp_open(&raw->tcp_, fd.get()) != 0) return nullptr;
+  fd.release();  // the handle owns it now; TCP_NODELAY was set when it was accepted
   return t;
 }
 

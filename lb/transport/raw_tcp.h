@@ -5,6 +5,7 @@
 #include <string>
 
 #include "lb/transport/transport.h"
+#include "lb/unique_fd.h"
 
 namespace ebb::lb {
 
@@ -13,6 +14,12 @@ class RawTcpTransport final : public Transport {
   // Thread: the loop's worker. Takes a freshly accepted connection from `server`. Returns null
   // (and the connection is dropped) if accept fails.
   static TransportPtr accept(uv_loop_t* loop, uv_stream_t* server);
+  // Thread: the loop's worker. Takes a freshly accepted connection from `server` as a bare
+  // descriptor, for another worker to open (connection balancing). Invalid if accept fails.
+  static UniqueFd accept_fd(uv_loop_t* loop, uv_stream_t* server);
+  // Thread: the loop's worker. Wraps a connected socket (from accept_fd). Null (and `fd` left
+  // to close) on failure.
+  static TransportPtr open(uv_loop_t* loop, UniqueFd& fd);
   // Thread: the loop's worker. Starts a non-blocking connect to `addr`; the result arrives via
   // handler->on_connect. Returns null (with *err set) if the connect could not be started.
   static TransportPtr connect(uv_loop_t* loop, const sockaddr* addr, TransportHandler* handler, int* err);
