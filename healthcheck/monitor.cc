@@ -186,6 +186,14 @@ void HealthMonitor::on_probe_done(Entry& e, const ProbeResult& r) {
   const uint64_t iv = jittered(static_cast<uint64_t>(e.config.interval.count()));
   const uint64_t elapsed = static_cast<uint64_t>(now - e.probe_started_ms);
   schedule(e, iv > elapsed ? iv - elapsed : 0);
+  if (r.inconclusive) {  // our own shortage: the backend keeps its state, no check is counted
+    if (now >= next_inconclusive_log_ms_) {
+      next_inconclusive_log_ms_ = now + 10000;
+      log::warn("health check of " + e.ref.address + " in pool " + e.ref.pool + " skipped: " + r.detail +
+                " (a shortage of this process, not the backend's fault; logged at most every 10 s)");
+    }
+    return;
+  }
 
   auto t = e.tracker.on_check(r.pass, r.detail, now);
   if (t && t->health_to == BackendState::healthy && e.live)

@@ -87,6 +87,7 @@ class HealthMonitor {
   std::mt19937_64 rng_;
   std::map<Key, std::unique_ptr<Entry>> entries_;
   UvHandle<uv_timer_t> passive_timer_;
+  int64_t next_inconclusive_log_ms_ = 0;  // skipped checks are logged at most every 10 s
 };
 
 }  // namespace ebb::health

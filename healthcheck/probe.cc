@@ -34,6 +34,12 @@ std::string uv_detail(int err) {
   if (err == UV_ENETUNREACH) return "network unreachable";
   return std::string(uv_err_name(err)) + ": " + uv_strerror(err);
 }
+
+// Errors of this process or host, not of the backend: no socket could be made or bound.
+bool local_shortage(int err) {
+  return err == UV_EMFILE || err == UV_ENFILE || err == UV_ENOBUFS || err == UV_ENOMEM ||
+         err == UV_EADDRNOTAVAIL;
+}
 }  // namespace
 
 std::unique_ptr<Probe> Probe::start(uv_loop_t* loop, const ProbeSpec& spec, Done done) {
@@ -80,6 +86,7 @@ void Probe::begin() {
   if (rc != 0) {
     // Report on the next loop turn, never from inside start().
     deferred_failure_ = uv_detail(rc);
+    deferred_local_ = local_shortage(rc);
     arm(0);
     return;
   }
@@ -87,6 +94,7 @@ void Probe::begin() {
 }
 
 void Probe::on_timer() {
+  if (deferred_local_) return finish_inconclusive(deferred_failure_);
   if (!deferred_failure_.empty()) return finish(false, 0, deferred_failure_);
   return finish(false, 0, "timeout after " + format_duration(spec_.timeout));
 }
@@ -162,6 +170,15 @@ void Probe::finish(bool pass, int status, std::string detail) {
   Done done = std::move(done_);
   done_ = nullptr;
   done(ProbeResult{pass, status, std::move(detail)});  // may destroy *this
+}
+
+void Probe::finish_inconclusive(std::string detail) {
+  if (!done_) return;
+  uv_timer_stop(timer_.get());
+  if (tcp_.initialized()) tcp_.reset();
+  Done done = std::move(done_);
+  done_ = nullptr;
+  done(ProbeResult{false, 0, std::move(detail), true});  // may destroy *this
 }
 
 }  // namespace ebb::health

@@ -36,6 +36,9 @@ struct ProbeResult {
   bool pass = false;
   int status = 0;      // HTTP status, 0 when none was read
   std::string detail;  // "HTTP 200", "connected", "connection refused", "timeout after 1s", ...
+  // The check could not be made for a reason of our own (out of file descriptors, memory or
+  // local ports): it says nothing about the backend, so it is neither a pass nor a failure.
+  bool inconclusive = false;
 };
 
 class Probe {
@@ -63,6 +66,7 @@ class Probe {
   void on_read(ssize_t nread, const uv_buf_t* buf);
   void on_timer();
   void finish(bool pass, int status, std::string detail);  // must be the caller's last action
+  void finish_inconclusive(std::string detail);             // likewise
 
   uv_loop_t* loop_;
   ProbeSpec spec_;
@@ -73,6 +77,7 @@ class Probe {
   WriteReq* pending_write_ = nullptr;
   std::unique_ptr<Parser> parser_;
   std::string deferred_failure_;  // a synchronous start error, reported from the timer
+  bool deferred_local_ = false;   // ... and it was our own shortage (ProbeResult::inconclusive)
   char read_buf_[4096];
 };
 

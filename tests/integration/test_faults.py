@@ -103,7 +103,7 @@ class Env:
     """ebb-lb with the "good" and "fault" pools, and the leak / crash checks."""
 
     def __init__(self, procs, tmp_path, faults, fault_pool=None, runtime=None, listener=None,
-                 nofile=None):
+                 nofile=None, good_pool=None):
         self.good_port, _ = start_backend(procs, "good")
         self.faults = faults
         self.port = ebbtest.free_port()
@@ -113,7 +113,9 @@ class Env:
         fault = {"name": "fault", "backends": [{"address": f.address} for f in faults], **FAULT_POOL,
                  "health": {"check": "none", "passive_failures": 0}}
         fault.update(fault_pool or {})
-        text = lb_config([l], [{"name": "good", "backends": backends(self.good_port)}, fault], runtime)
+        good = {"name": "good", "backends": backends(self.good_port)}
+        good.update(good_pool or {})
+        text = lb_config([l], [good, fault], runtime)
         self.aport = int(re.search(r'\[admin\]\nlisten = "127\.0\.0\.1:(\d+)"', text).group(1))
         path = tmp_path / "lb.toml"
         path.write_text(text)
@@ -468,7 +470,11 @@ def fill_descriptors(port, hogs):
 
 def test_out_of_file_descriptors_refuses_then_recovers(procs, tmp_path, make_fault):
     limit = 96
-    env = Env(procs, tmp_path, [], nofile=limit, listener={"header_timeout": "60s"})
+    # Active health checks on the good pool run while descriptors are out: they must be skipped,
+    # not counted as failures of a healthy backend.
+    env = Env(procs, tmp_path, [], nofile=limit, listener={"header_timeout": "60s"},
+              good_pool={"health": {"check": "http", "path": "/", "interval": "200ms", "timeout": "1s",
+                                    "unhealthy_threshold": 2}})
     # Warm-up through /close: no idle upstream connection stays, so later requests need a new
     # descriptor for their backend connection.
     assert request(env.port, "GET", "/close").status == 200
@@ -530,6 +536,9 @@ def test_out_of_file_descriptors_refuses_then_recovers(procs, tmp_path, make_fau
                        what="requests to succeed again")
     ebbtest.wait_until(lambda: "file descriptors available again" in env.proc.stderr(), 10,
                        what="the recovery to be logged")
+    err = env.proc.stderr()
+    assert "skipped: EMFILE" in err, err  # checks did run out of descriptors ...
+    assert "-> unhealthy" not in err, err  # ... and the good backend never left the pool
     env.finish()
 
 

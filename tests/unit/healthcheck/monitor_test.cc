@@ -1,12 +1,13 @@
 // HealthMonitor on a real loop with loopback backends: scheduling, rise/fall in both
 // directions, API-added backends, passive ejection through BackendLive, drains, removal
-// from inside a callback.
+// from inside a callback, checks skipped while the process is out of descriptors.
 #include <catch2/catch.hpp>
 
 #include <vector>
 
 #include "common/uv.h"
 #include "fake_backend.h"
+#include "fd_limit.h"
 #include "healthcheck/monitor.h"
 #include "loop_util.h"
 
@@ -70,6 +71,30 @@ TEST_CASE("monitor: health goes down and up again with the backend") {
   REQUIRE(rec.changes.size() == 2);
   CHECK(rec.changes[1].second.from == BackendState::unhealthy);
   CHECK(rec.changes[1].second.to == BackendState::healthy);
+}
+
+TEST_CASE("monitor: checks that cannot run for lack of descriptors leave the backend as it is") {
+  ebb::UvLoop loop;
+  FakeBackend fb(loop.get());
+  Recorder rec;
+  HealthMonitor mon(loop.get(), rec.callbacks(), 42);
+  const BackendRef ref{"app", "127.0.0.1:" + std::to_string(fb.port())};
+  auto addr = ebb::test::loopback(fb.port());
+  REQUIRE(mon.add(ref, sa(addr), sizeof(sockaddr_in), fast_http(), Origin::config) == BackendState::healthy);
+  REQUIRE(run_until(loop.get(), [&] { return rec.checks >= 1; }));
+  const int counted = rec.checks;
+  {
+    // 8 intervals of 40 ms: two failed checks would have made it unhealthy.
+    ebb::test::OutOfDescriptors out;
+    REQUIRE(out.active());
+    const uint64_t until = uv_now(loop.get()) + 320;
+    run_until(loop.get(), [&] { return uv_now(loop.get()) >= until; });
+  }
+  CHECK(mon.state(ref) == BackendState::healthy);
+  CHECK(rec.changes.empty());
+  CHECK(rec.checks == counted);  // skipped checks are not counted as passes or failures
+  REQUIRE(run_until(loop.get(), [&] { return rec.checks >= counted + 2; }));  // and checks go on
+  CHECK(mon.state(ref) == BackendState::healthy);
 }
 
 TEST_CASE("monitor: a config backend whose first check fails is unhealthy at once") {

@@ -1,11 +1,12 @@
 // Active probes against a real loopback server on the same loop: pass, 5xx, expected range,
-// refused, timeout, early close, tcp, cancellation.
+// refused, timeout, early close, tcp, cancellation, our own lack of descriptors.
 #include <catch2/catch.hpp>
 
 #include <optional>
 
 #include "common/uv.h"
 #include "fake_backend.h"
+#include "fd_limit.h"
 #include "healthcheck/probe.h"
 #include "loop_util.h"
 
@@ -138,4 +139,27 @@ TEST_CASE("probe: destroying a probe while it connects is safe") {
   p.reset();  // connect request still pending inside libuv
   ebb::test::run_until(loop.get(), [] { return false; }, 100);
   CHECK_FALSE(called);
+}
+
+TEST_CASE("probe: out of file descriptors is inconclusive, not a failure of the backend") {
+  ebb::UvLoop loop;
+  FakeBackend fb(loop.get());
+  for (auto kind : {HealthCheck::http, HealthCheck::tcp}) {
+    auto spec = http_spec(fb.port());
+    spec.kind = kind;
+    std::optional<ProbeResult> r;
+    {
+      ebb::test::OutOfDescriptors out;
+      REQUIRE(out.active());
+      r = run_probe(loop.get(), spec);
+    }
+    REQUIRE(r);
+    CHECK(r->inconclusive);
+    CHECK_FALSE(r->pass);
+    CHECK(r->detail.find("EMFILE") != std::string::npos);
+    auto again = run_probe(loop.get(), spec);  // descriptors back: the same backend passes
+    REQUIRE(again);
+    CHECK(again->pass);
+    CHECK_FALSE(again->inconclusive);
+  }
 }
