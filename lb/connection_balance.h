@@ -1,7 +1,7 @@
 // Which worker owns a client connection. The kernel spreads connections over the workers'
-// SO_REUSEPORT sockets by a hash of the addresses, not by load: 64 keep-alive connections split
-// 36/28 or worse (43/21 is not rare), and the busier worker's clients wait longer for as long as
-// the connections live (a worse p99 with several workers). So the accepting worker hands a
+// SO_REUSEPORT sockets by a hash of the addresses, not by load: 64 keep-alive connections often
+// split 36/28, sometimes 43/21 (BENCHMARKS.md), and the busier worker's clients wait longer for
+// as long as the connections live. So the accepting worker hands a
 // connection to the least-loaded worker when its own load is clearly higher — what HAProxy's
 // accept queues and Envoy's exact_balance do.
 #pragma once

@@ -35,28 +35,49 @@ _held_ports = {}  # port -> open lock file
 
 def free_port():
     """A port on 127.0.0.1 that is free now and that no other free_port() call will return."""
+    return free_ports(1)
+
+
+def free_ports(n):
+    """The first of `n` consecutive ports on 127.0.0.1, all free now and held like free_port()'s
+    (for the scaler's process driver, which takes a range)."""
     _PORT_LOCK_DIR.mkdir(mode=0o700, exist_ok=True)
-    span = _PORT_LAST - _PORT_FIRST + 1
+    span = _PORT_LAST - _PORT_FIRST + 2 - n
     start = random.randrange(span)
     for i in range(span):
-        port = _PORT_FIRST + (start + i) % span
-        if port in _held_ports:
-            continue
-        lock = open(_PORT_LOCK_DIR / str(port), "a")
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
+        base = _PORT_FIRST + (start + i) % span
+        locks = []
+        for port in range(base, base + n):
+            lock = _take(port)
+            if lock is None:
+                break
+            locks.append(lock)
+        if len(locks) == n:
+            for port, lock in zip(range(base, base + n), locks):
+                _held_ports[port] = lock
+            return base
+        for lock in locks:
             lock.close()
-            continue
-        try:
-            with socket.socket() as s:
-                s.bind(("127.0.0.1", port))
-        except OSError:
-            lock.close()  # in use by something that does not take our locks
-            continue
-        _held_ports[port] = lock
-        return port
-    raise RuntimeError(f"no free port in {_PORT_FIRST}-{_PORT_LAST}")
+    raise RuntimeError(f"no {n} free consecutive ports in {_PORT_FIRST}-{_PORT_LAST}")
+
+
+def _take(port):
+    """The lock file of `port` if nobody holds it and the port binds now, else None."""
+    if port in _held_ports:
+        return None
+    lock = open(_PORT_LOCK_DIR / str(port), "a")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        lock.close()
+        return None
+    try:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", port))
+    except OSError:
+        lock.close()  # in use by something that does not take our locks
+        return None
+    return lock
 
 
 def wait_until(predicate, timeout=10.0, interval=0.01, what="condition"):

@@ -6,7 +6,7 @@ import os
 import signal
 import urllib.request
 
-from ebbtest import binary, free_port, port_open, wait_until
+from ebbtest import binary, free_port, free_ports, port_open, wait_until
 
 
 def write_config(tmp_path, lb_port, metrics_port, port_base, state):
@@ -52,7 +52,7 @@ def read_state(path):
 
 
 def test_dry_run_decides_and_explains_but_never_acts(tmp_path, procs):
-    metrics_port, port_base = free_port(), free_port()
+    metrics_port, port_base = free_port(), free_ports(10)
     state = tmp_path / "state.json"
     cfg = write_config(tmp_path, free_port(), metrics_port, port_base, state)
     p = procs.start([binary("ebb-scaler"), "-c", cfg, "--dry-run"], "scaler")
@@ -80,7 +80,7 @@ def test_dry_run_decides_and_explains_but_never_acts(tmp_path, procs):
 
 
 def test_launches_replaces_and_readopts_without_duplicates(tmp_path, procs):
-    metrics_port, port_base = free_port(), free_port()
+    metrics_port, port_base = free_port(), free_ports(10)
     state = tmp_path / "state.json"
     cfg = write_config(tmp_path, free_port(), metrics_port, port_base, state)
     pids = []

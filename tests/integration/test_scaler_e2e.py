@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 import ebbtest
-from ebbtest import binary, free_port, wait_until
+from ebbtest import binary, free_port, free_ports, wait_until
 from proxy_support import lb_config, start_lb
 
 POOL = "app"
@@ -33,7 +33,7 @@ class Setup:
     def __init__(self, procs, tmp_path, min_backends=2, max_backends=4, health_grace="5s", command=None,
                  second_lb=False):
         self.procs, self.tmp_path = procs, tmp_path
-        self.port_base = free_port()  # an ephemeral port: the range below stays under 65536
+        self.port_base = free_ports(PORTS)  # the process driver's range, held for this test
         pool = {"name": POOL, "managed": True, "backends": [], "drain_timeout": "10s", "retries": 1,
                 "health": {"check": "http", "path": "/healthz", "interval": "300ms", "timeout": "300ms",
                            "healthy_threshold": 1, "unhealthy_threshold": 2}}

@@ -87,11 +87,12 @@ bool port_bindable(uint16_t port) {
 }
 
 // The first of `n` consecutive ports that are all free now. Below the kernel's ephemeral range
-// (32768+), so the outgoing connections of tests running in parallel never take one of them.
+// (32768+), so the outgoing connections of tests running in parallel never take one of them, and
+// below the integration tests' ports (ebbtest.py: 20000-32000), which do not know of these.
 uint16_t free_port_range(uint16_t n) {
   std::srand(static_cast<unsigned>(::getpid()));
   for (int attempt = 0; attempt < 200; ++attempt) {
-    const auto base = static_cast<uint16_t>(20000 + std::rand() % 12000);
+    const auto base = static_cast<uint16_t>(10000 + std::rand() % 9000);
     bool all = true;
     for (uint16_t i = 0; i < n && all; ++i) all = port_bindable(static_cast<uint16_t>(base + i));
     if (all) return base;
