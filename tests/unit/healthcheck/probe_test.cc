@@ -35,6 +35,14 @@ std::optional<ProbeResult> run_probe(uv_loop_t* loop, const ProbeSpec& spec) {
   ebb::test::run_until(loop, [&] { return got.has_value(); });
   return got;
 }
+
+// run_probe without Catch assertions, for stretches out of descriptors (see fd_limit.h).
+std::optional<ProbeResult> run_probe_quietly(uv_loop_t* loop, const ProbeSpec& spec) {
+  std::optional<ProbeResult> got;
+  auto p = Probe::start(loop, spec, [&](const ProbeResult& r) { got = r; });
+  ebb::test::run_until(loop, [&] { return got.has_value(); });
+  return got;
+}
 }  // namespace
 
 TEST_CASE("probe: http 200 passes and sends GET path with the Host header") {
@@ -148,11 +156,13 @@ TEST_CASE("probe: out of file descriptors is inconclusive, not a failure of the 
     auto spec = http_spec(fb.port());
     spec.kind = kind;
     std::optional<ProbeResult> r;
+    bool limited = false;
     {
       ebb::test::OutOfDescriptors out;
-      REQUIRE(out.active());
-      r = run_probe(loop.get(), spec);
+      limited = out.active();
+      if (limited) r = run_probe_quietly(loop.get(), spec);
     }
+    REQUIRE(limited);
     REQUIRE(r);
     CHECK(r->inconclusive);
     CHECK_FALSE(r->pass);
