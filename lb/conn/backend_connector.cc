@@ -68,7 +68,7 @@ BackendConnector::Start BackendConnector::connect(const PoolSnapshot& pool, cons
     }
     prepicked_ = idx;  // nothing idle: connect to this one (the pick already advanced the cursor)
   }
-  if (attempt()) return Start::pending;
+  if (attempt(false)) return Start::pending;
   if (!any_picked_) {
     pool_ = nullptr;
     return Start::no_backend;
@@ -84,7 +84,7 @@ TransportPtr BackendConnector::take_reused(size_t* backend_index) {
   return std::move(pending_);
 }
 
-bool BackendConnector::attempt() {
+bool BackendConnector::attempt(bool may_reuse) {
   while (attempts_left_ > 0) {
     size_t idx = prepicked_;
     prepicked_ = kNoBackend;
@@ -100,6 +100,16 @@ bool BackendConnector::attempt() {
     b.live->active.fetch_add(1, std::memory_order_relaxed);
     b.live->requests.fetch_add(1, std::memory_order_relaxed);
     current_ = idx;
+    if (may_reuse && allow_reuse_) {
+      // A retry after a failed connect: an idle keep-alive connection to the backend picked now
+      // saves a new one (after a backend dies, its share would otherwise open a burst of them).
+      if (TransportPtr t = worker_.upstreams().take(b.address)) {
+        pool_ = nullptr;
+        current_ = kNoBackend;
+        owner_.on_connected(idx, std::move(t), true);
+        return true;
+      }
+    }
     int err = 0;
     pending_ = RawTcpTransport::connect(worker_.loop(), reinterpret_cast<const sockaddr*>(&b.sockaddr), this, &err);
     if (pending_) {
@@ -156,7 +166,7 @@ void BackendConnector::fail_attempt() {
       record_failure(*b.live, static_cast<int64_t>(uv_hrtime()));
     current_ = kNoBackend;
   }
-  if (attempt()) return;
+  if (attempt(true)) return;
   pool_ = nullptr;
   owner_.on_connect_failed(!any_picked_);
 }

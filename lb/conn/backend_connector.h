@@ -56,7 +56,10 @@ class BackendConnector final : public TransportHandler {
 
  private:
   // Tries backends until one connect starts; false when none is left.
-  bool attempt();
+  // Next attempt: true if one is under way (or, with `may_reuse`, already handed to the owner
+  // on an idle keep-alive connection). `may_reuse` only where the owner may be called back at
+  // once (a retry from a callback), never from inside connect().
+  bool attempt(bool may_reuse);
   void fail_attempt();
   void deliver_failure();
   void log_local_error(int err, const std::string& address);

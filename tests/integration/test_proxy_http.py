@@ -8,6 +8,7 @@ import time
 import pytest
 
 import ebbtest
+from fault_backend import FaultBackend
 from proxy_support import (Reader, backends, connect, lb_config, pattern_sha256, request,
                            send_request, start_backend, start_lb)
 
@@ -235,6 +236,27 @@ def test_retry_on_connect_failure_goes_to_another_backend(procs, tmp_path, two_b
     for _ in range(6):
         r = request(port)
         assert r.status == 200 and r.header("X-Backend") == "a"
+
+
+def test_retry_takes_an_idle_upstream_connection(procs, tmp_path):
+    """A retry after a failed connect uses an idle keep-alive connection to the backend it picks
+    when there is one, instead of opening another: round robin over a dead port and B sends every
+    other request to B as a retry, and B still sees one connection."""
+    b = FaultBackend(name="b")
+    try:
+        dead = ebbtest.free_port()
+        bport = int(b.address.rsplit(":", 1)[1])
+        port, _ = http_lb(procs, tmp_path, [dead, bport],
+                          pool={"retries": 1, "health": {"passive_failures": 0}})
+        with connect(port) as s:
+            for i in range(10):
+                send_request(s, "GET", f"/r{i}/ok")
+                r = Reader(s).read_response()
+                assert r.status == 200 and r.header("X-Backend") == "b", (i, r.status)
+        assert len(b.stats()["requests"]) == 10
+        assert b.stats()["accepted"] == 1, b.stats()
+    finally:
+        b.stop()
 
 
 def test_backend_bad_response_502(procs, tmp_path):
