@@ -44,59 +44,59 @@ struct Recorder {
 };
 
 const sockaddr* sa(const sockaddr_storage& ss) { return reinterpret_cast<const sockaddr*>(&ss); }
+
+// A monitor and one fake backend on a loop; add() registers the backend from the config.
+struct OneBackend {
+  ebb::UvLoop loop;
+  FakeBackend fb{loop.get()};
+  Recorder rec;
+  HealthMonitor mon{loop.get(), rec.callbacks(), 42};
+  const BackendRef ref{"app", "127.0.0.1:" + std::to_string(fb.port())};
+  const sockaddr_storage addr = ebb::test::loopback(fb.port());
+  BackendState add() { return mon.add(ref, sa(addr), sizeof(sockaddr_in), fast_http(), Origin::config); }
+};
 }  // namespace
 
 TEST_CASE("monitor: health goes down and up again with the backend") {
-  ebb::UvLoop loop;
-  FakeBackend fb(loop.get());
-  Recorder rec;
-  HealthMonitor mon(loop.get(), rec.callbacks(), 42);
-  const BackendRef ref{"app", "127.0.0.1:" + std::to_string(fb.port())};
-  auto addr = ebb::test::loopback(fb.port());
-  CHECK(mon.add(ref, sa(addr), sizeof(sockaddr_in), fast_http(), Origin::config) ==
-        BackendState::healthy);
+  OneBackend t;
+  CHECK(t.add() == BackendState::healthy);
 
-  REQUIRE(run_until(loop.get(), [&] { return rec.checks >= 3; }));
-  CHECK(rec.changes.empty());
-  CHECK(fb.last_request().find("Host: " + ref.address + "\r\n") != std::string::npos);
+  REQUIRE(run_until(t.loop.get(), [&] { return t.rec.checks >= 3; }));
+  CHECK(t.rec.changes.empty());
+  CHECK(t.fb.last_request().find("Host: " + t.ref.address + "\r\n") != std::string::npos);
 
-  fb.set_status(503);
-  REQUIRE(run_until(loop.get(), [&] { return mon.state(ref) == BackendState::unhealthy; }));
-  REQUIRE(rec.changes.size() == 1);
-  CHECK(rec.changes[0].first.pool == "app");
-  CHECK(rec.changes[0].second.reason == "2 consecutive failed checks: HTTP 503");
+  t.fb.set_status(503);
+  REQUIRE(run_until(t.loop.get(), [&] { return t.mon.state(t.ref) == BackendState::unhealthy; }));
+  REQUIRE(t.rec.changes.size() == 1);
+  CHECK(t.rec.changes[0].first.pool == "app");
+  CHECK(t.rec.changes[0].second.reason == "2 consecutive failed checks: HTTP 503");
 
-  fb.set_status(200);
-  REQUIRE(run_until(loop.get(), [&] { return mon.state(ref) == BackendState::healthy; }));
-  REQUIRE(rec.changes.size() == 2);
-  CHECK(rec.changes[1].second.from == BackendState::unhealthy);
-  CHECK(rec.changes[1].second.to == BackendState::healthy);
+  t.fb.set_status(200);
+  REQUIRE(run_until(t.loop.get(), [&] { return t.mon.state(t.ref) == BackendState::healthy; }));
+  REQUIRE(t.rec.changes.size() == 2);
+  CHECK(t.rec.changes[1].second.from == BackendState::unhealthy);
+  CHECK(t.rec.changes[1].second.to == BackendState::healthy);
 }
 
 TEST_CASE("monitor: checks that cannot run for lack of descriptors leave the backend as it is") {
-  ebb::UvLoop loop;
-  FakeBackend fb(loop.get());
-  Recorder rec;
-  HealthMonitor mon(loop.get(), rec.callbacks(), 42);
-  const BackendRef ref{"app", "127.0.0.1:" + std::to_string(fb.port())};
-  auto addr = ebb::test::loopback(fb.port());
-  REQUIRE(mon.add(ref, sa(addr), sizeof(sockaddr_in), fast_http(), Origin::config) == BackendState::healthy);
-  REQUIRE(run_until(loop.get(), [&] { return rec.checks >= 1; }));
-  const int counted = rec.checks;
+  OneBackend t;
+  REQUIRE(t.add() == BackendState::healthy);
+  REQUIRE(run_until(t.loop.get(), [&] { return t.rec.checks >= 1; }));
+  const int counted = t.rec.checks;
   bool limited = false;
   {
     // 8 intervals of 40 ms: two failed checks would have made it unhealthy.
     ebb::test::OutOfDescriptors out;
     limited = out.active();
-    const uint64_t until = uv_now(loop.get()) + 320;
-    if (limited) run_until(loop.get(), [&] { return uv_now(loop.get()) >= until; });
+    const uint64_t until = uv_now(t.loop.get()) + 320;
+    if (limited) run_until(t.loop.get(), [&] { return uv_now(t.loop.get()) >= until; });
   }
   REQUIRE(limited);
-  CHECK(mon.state(ref) == BackendState::healthy);
-  CHECK(rec.changes.empty());
-  CHECK(rec.checks == counted);  // skipped checks are not counted as passes or failures
-  REQUIRE(run_until(loop.get(), [&] { return rec.checks >= counted + 2; }));  // and checks go on
-  CHECK(mon.state(ref) == BackendState::healthy);
+  CHECK(t.mon.state(t.ref) == BackendState::healthy);
+  CHECK(t.rec.changes.empty());
+  CHECK(t.rec.checks == counted);  // skipped checks are not counted as passes or failures
+  REQUIRE(run_until(t.loop.get(), [&] { return t.rec.checks >= counted + 2; }));  // and checks go on
+  CHECK(t.mon.state(t.ref) == BackendState::healthy);
 }
 
 TEST_CASE("monitor: a config backend whose first check fails is unhealthy at once") {
