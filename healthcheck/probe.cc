@@ -94,7 +94,7 @@ void Probe::begin() {
 }
 
 void Probe::on_timer() {
-  if (deferred_local_) return finish_inconclusive(deferred_failure_);
+  if (deferred_local_) return finish(false, 0, deferred_failure_, /*inconclusive=*/true);
   if (!deferred_failure_.empty()) return finish(false, 0, deferred_failure_);
   return finish(false, 0, "timeout after " + format_duration(spec_.timeout));
 }
@@ -160,7 +160,7 @@ void Probe::on_read(ssize_t nread, const uv_buf_t* buf) {
     return finish(false, 0, std::string("bad response: ") + llhttp_errno_name(err));
 }
 
-void Probe::finish(bool pass, int status, std::string detail) {
+void Probe::finish(bool pass, int status, std::string detail, bool inconclusive) {
   if (!done_) return;
   uv_timer_stop(timer_.get());
   if (tcp_.initialized()) {
@@ -169,16 +169,7 @@ void Probe::finish(bool pass, int status, std::string detail) {
   }
   Done done = std::move(done_);
   done_ = nullptr;
-  done(ProbeResult{pass, status, std::move(detail)});  // may destroy *this
-}
-
-void Probe::finish_inconclusive(std::string detail) {
-  if (!done_) return;
-  uv_timer_stop(timer_.get());
-  if (tcp_.initialized()) tcp_.reset();
-  Done done = std::move(done_);
-  done_ = nullptr;
-  done(ProbeResult{false, 0, std::move(detail), true});  // may destroy *this
+  done(ProbeResult{pass, status, std::move(detail), inconclusive});  // may destroy *this
 }
 
 }  // namespace ebb::health

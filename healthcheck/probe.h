@@ -65,8 +65,8 @@ class Probe {
   void on_write(int status);
   void on_read(ssize_t nread, const uv_buf_t* buf);
   void on_timer();
-  void finish(bool pass, int status, std::string detail);  // must be the caller's last action
-  void finish_inconclusive(std::string detail);             // likewise
+  // Must be the caller's last action. `inconclusive`: see ProbeResult.
+  void finish(bool pass, int status, std::string detail, bool inconclusive = false);
 
   uv_loop_t* loop_;
   ProbeSpec spec_;

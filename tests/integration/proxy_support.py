@@ -2,6 +2,7 @@
 ebb-lb with a generated config, raw HTTP/1.1 over sockets. Loopback only; waits poll."""
 import hashlib
 import os
+import re
 import socket
 import time
 
@@ -63,6 +64,11 @@ def lb_config(listeners, pools, runtime=None):
         health.update(p.get("health", {}))
         out += [f"{k} = {toml_value(v)}" for k, v in health.items()]
     return "\n".join(out) + "\n"
+
+
+def admin_port(text):
+    """The [admin] listen port of a config made by lb_config()."""
+    return int(re.search(r'\[admin\]\nlisten = "127\.0\.0\.1:(\d+)"', text).group(1))
 
 
 def backends(*ports, weight=None):

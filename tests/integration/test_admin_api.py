@@ -10,12 +10,8 @@ import subprocess
 import pytest
 
 import ebbtest
-from proxy_support import (Reader, backends, connect, deadline_loop, lb_config, request,
+from proxy_support import (admin_port, Reader, backends, connect, deadline_loop, lb_config, request,
                            send_request, start_backend, start_lb)
-
-
-def admin_port(text):
-    return int(re.search(r'\[admin\]\nlisten = "127\.0\.0\.1:(\d+)"', text).group(1))
 
 
 def api(port, method, path, body=None, token=None, raw=None):

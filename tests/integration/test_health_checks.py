@@ -5,11 +5,7 @@ import json
 import re
 
 import ebbtest
-from proxy_support import backends, lb_config, request, start_backend, start_lb
-
-
-def admin_port(text):
-    return int(re.search(r'\[admin\]\nlisten = "127\.0\.0\.1:(\d+)"', text).group(1))
+from proxy_support import admin_port, backends, lb_config, request, start_backend, start_lb
 
 
 def api_get(aport, path):

@@ -25,14 +25,10 @@ import ssl
 import pytest
 
 import ebbtest
-from proxy_support import (Reader, backends, connect, lb_config, request, send_request,
+from proxy_support import (admin_port, Reader, backends, connect, lb_config, request, send_request,
                            start_backend, start_lb)
 
 UNITS = ebbtest.SOURCE_DIR / "packaging" / "systemd"
-
-
-def admin_port(text):
-    return int(re.search(r'\[admin\]\nlisten = "127\.0\.0\.1:(\d+)"', text).group(1))
 
 
 def admin_call(port, method, path, body=b"", authorization=None, extra=None):

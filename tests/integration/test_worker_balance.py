@@ -9,7 +9,7 @@ import re
 import pytest
 
 import ebbtest
-from proxy_support import Reader, backends, connect, lb_config, request, send_request, start_backend, start_lb
+from proxy_support import Reader, admin_port, backends, connect, lb_config, request, send_request, start_backend, start_lb
 from tls_support import client_ctx, make_pki
 
 CONNECTIONS = 64
@@ -38,7 +38,7 @@ def test_long_lived_connections_spread_evenly_over_workers(procs, tmp_path, pki,
     if kind == "https":
         listener["tls"] = {"cert": pki["site"][0], "key": pki["site"][1]}
     text = lb_config([listener], [{"name": "app", "backends": backends(bport)}], runtime={"workers": 2})
-    aport = int(re.search(r'\[admin\]\nlisten = "127\.0\.0\.1:(\d+)"', text).group(1))
+    aport = admin_port(text)
     start_lb(procs, tmp_path, text, wait_ports=(lport, aport))
     ctx = client_ctx(pki) if kind == "https" else None
 
@@ -86,7 +86,7 @@ def test_one_worker_never_moves_connections(procs, tmp_path):
     lport = ebbtest.free_port()
     text = lb_config([{"name": "web", "listen": f"127.0.0.1:{lport}", "mode": "http", "pool": "app"}],
                      [{"name": "app", "backends": backends(bport)}], runtime={"workers": 1})
-    aport = int(re.search(r'\[admin\]\nlisten = "127\.0\.0\.1:(\d+)"', text).group(1))
+    aport = admin_port(text)
     start_lb(procs, tmp_path, text, wait_ports=(lport, aport))
     clients = [connect(lport) for _ in range(8)]
     try:
